@@ -1,0 +1,1 @@
+"""The `opsconsole` command line: thin Typer shells over functions in the core."""

@@ -1,0 +1,51 @@
+"""The root `opsconsole` command and its command groups."""
+
+from __future__ import annotations
+
+import typer
+
+from opsconsole import __version__
+from opsconsole.cli import broker, catalog, contracts, review, sandbox, stack, synthetic
+from opsconsole.cli._errors import ErrorReportingGroup
+
+app = typer.Typer(
+    name="opsconsole",
+    cls=ErrorReportingGroup,
+    help=(
+        "Integration operations console and contract-testing toolkit.\n\n"
+        "Start with `opsconsole demo`: it runs a reference sync engine with CRM and ERP "
+        "sandboxes on this machine and pushes lead-to-cash orders through them."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"opsconsole {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """Integration operations console and contract-testing toolkit."""
+
+
+stack.register(app)
+app.add_typer(catalog.app, name="catalog")
+app.add_typer(contracts.app, name="contracts")
+app.add_typer(review.app, name="review")
+app.add_typer(synthetic.app, name="synthetic")
+app.add_typer(sandbox.app, name="sandbox")
+app.add_typer(broker.app, name="broker")
+
+
+def run() -> None:
+    """Entry point of the `opsconsole` console script."""
+    app()

@@ -1,0 +1,124 @@
+"""Run ASGI apps on loopback in background threads, for the embedded stack and for tests."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+
+from opsconsole.errors import ConfigError
+
+_START_TIMEOUT_SECONDS = 15.0
+
+
+@dataclass
+class TLSFiles:
+    """Paths of a PEM certificate chain and its private key."""
+
+    certfile: Path
+    keyfile: Path
+
+
+@dataclass
+class RunningServer:
+    """An ASGI app served by uvicorn in a daemon thread."""
+
+    name: str
+    url: str
+    port: int
+    _server: uvicorn.Server
+    _thread: threading.Thread
+    _socket: socket.socket = field(repr=False)
+
+    def stop(self) -> None:
+        """Ask the server to finish its requests and wait for the thread to end."""
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self._socket.close()
+
+    def __enter__(self) -> RunningServer:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class _ThreadServer(uvicorn.Server):
+    def install_signal_handlers(self) -> None:
+        # Signals belong to the main thread; the owner of the stack handles Ctrl-C.
+        pass
+
+
+def serve_in_thread(
+    app: Any,
+    *,
+    name: str,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    tls: TLSFiles | None = None,
+) -> RunningServer:
+    """Start `app` on host:port (0 picks a free port) and return once it accepts requests.
+
+    Raises:
+        ConfigError: the port is taken or the server did not start in time.
+    """
+    sock = _bind(host, port, name)
+    actual_port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        ssl_certfile=str(tls.certfile) if tls else None,
+        ssl_keyfile=str(tls.keyfile) if tls else None,
+        ssl_cert_reqs=ssl.CERT_NONE,
+    )
+    server = _ThreadServer(config)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name=f"serve-{name}", daemon=True
+    )
+    thread.start()
+    _wait_started(server, thread, name)
+    scheme = "https" if tls else "http"
+    url_host = f"[{host}]" if ":" in host else host
+    return RunningServer(
+        name, f"{scheme}://{url_host}:{actual_port}", actual_port, server, thread, sock
+    )
+
+
+def _bind(host: str, port: int, name: str) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(
+            f"Cannot start {name} on {host}:{port}: {exc.strerror}. "
+            f"Pick another port with the matching --*-port option."
+        ) from exc
+    sock.set_inheritable(True)
+    return sock
+
+
+def _wait_started(server: uvicorn.Server, thread: threading.Thread, name: str) -> None:
+    deadline = time.monotonic() + _START_TIMEOUT_SECONDS
+    while not server.started:
+        if not thread.is_alive():
+            raise ConfigError(f"{name} stopped while starting; see the log above for the cause.")
+        if time.monotonic() > deadline:
+            raise ConfigError(f"{name} did not start within {_START_TIMEOUT_SECONDS:.0f} s.")
+        time.sleep(0.01)

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from opsconsole.errors import ConfigError
+from opsconsole.serve import serve_in_thread
+
+
+def _app() -> FastAPI:
+    app = FastAPI()
+
+    @app.get("/ping")
+    def ping() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+def test_serve_in_thread_answers_and_stops() -> None:
+    server = serve_in_thread(_app(), name="ping")
+    with server:
+        assert httpx.get(f"{server.url}/ping").json() == {"status": "ok"}
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{server.url}/ping", timeout=1)
+
+
+def test_serve_in_thread_reports_taken_port() -> None:
+    with (
+        serve_in_thread(_app(), name="first") as first,
+        pytest.raises(ConfigError, match="Cannot start second"),
+    ):
+        serve_in_thread(_app(), name="second", port=first.port)
