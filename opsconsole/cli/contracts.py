@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import typer
 
+from opsconsole.cli import contracts_pact, contracts_schemas
+
 app = typer.Typer(
     help="Contract gates: schemas, pacts, can-i-deploy, fuzzing.", no_args_is_help=True
 )
+
+contracts_schemas.register(app)
+contracts_pact.register(app)
