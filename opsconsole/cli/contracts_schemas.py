@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
 from rich.console import Console
 
+from opsconsole.contracts.fuzz import FuzzEvent, FuzzOptions, OperationFinished, fuzz_api
+from opsconsole.contracts.fuzz_targets import EMBEDDED_APIS, open_target, workspace_openapi
 from opsconsole.contracts.lint import lint_workspace
 from opsconsole.contracts.validation import validate_workspace
+from opsconsole.errors import ConfigError, WorkspaceError
 from opsconsole.reports import GateReport, finish_gate
 from opsconsole.workspace import find_workspace
 
@@ -90,7 +94,118 @@ def lint(
     _finish(report, junit, json_path, all_rows)
 
 
+FUZZ_HELP = (
+    "Fuzz an HTTP API from its OpenAPI document with schemathesis.\n\n"
+    "Every operation gets generated requests that fit the document (positive) and that break "
+    "it (negative); when the document has OpenAPI links, a stateful run chains operations too. "
+    "A check fails on any 5xx response and on any response body that breaks the schema the "
+    "document declares for it. Each failure shows the shrunk request as a curl command, the "
+    "response, and the seed that repeats the run.\n\n"
+    f"By default the API ({', '.join(EMBEDDED_APIS)}) is started on a free loopback port with "
+    "throwaway state; --base-url fuzzes a running API instead. The document is --openapi FILE, "
+    "else contracts/openapi/<api>.yaml|json of the workspace, else the API's /openapi.json.\n\n"
+    "Exit status: 0 when every check passes, 1 when one fails, 2 when the API or its document "
+    "cannot be loaded."
+)
+
+
+def _parse_headers(values: list[str]) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for value in values:
+        name, separator, content = value.partition(":")
+        if not separator or not name.strip():
+            raise ConfigError(
+                f"Invalid --header {value!r}. Write it as 'Name: value', for example "
+                f"'Authorization: Bearer TOKEN'."
+            )
+        headers[name.strip()] = content.strip()
+    return headers
+
+
+def _document_path(api: str, openapi: Path | None, workspace: Path | None) -> Path | None:
+    if openapi is not None:
+        return openapi
+    try:
+        found = find_workspace(workspace)
+    except WorkspaceError:
+        if workspace is not None:
+            raise
+        return None
+    return workspace_openapi(found.openapi_dir, api)
+
+
+def _progress(console: Console) -> Callable[[FuzzEvent], None]:
+    def show(event: FuzzEvent) -> None:
+        if isinstance(event, OperationFinished):
+            console.print(f"  {event.result.status.value:<8} {event.result.name}", highlight=False)
+
+    return show
+
+
+def fuzz(
+    api: str = typer.Option(
+        ...,
+        "--api",
+        help=f"API to fuzz: {', '.join(EMBEDDED_APIS)} (started embedded unless --base-url is "
+        "given; with --base-url any name, used as the report suite).",
+    ),
+    base_url: str | None = typer.Option(
+        None, "--base-url", help="Fuzz the API running at this URL instead of starting one."
+    ),
+    openapi: Path | None = typer.Option(
+        None,
+        "--openapi",
+        help="OpenAPI document (JSON or YAML) to generate requests from.",
+        dir_okay=False,
+    ),
+    header: list[str] = typer.Option(
+        [], "--header", "-H", help="Header sent with every request, as 'Name: value'. Repeatable."
+    ),
+    max_examples: int = typer.Option(
+        50, "--max-examples", min=1, help="Generated requests per operation and mode."
+    ),
+    seed: int | None = typer.Option(
+        None, "--seed", help="Seed for the generator; repeats an earlier run (shown per failure)."
+    ),
+    stateful: bool = typer.Option(
+        True, "--stateful/--no-stateful", help="Chain operations along OpenAPI links."
+    ),
+    check: list[str] = typer.Option(
+        [],
+        "--check",
+        help="Extra check to run: status_code_conformance or content_type_conformance. Repeatable.",
+    ),
+    workspace: Path | None = WORKSPACE_OPTION,
+    junit: Path | None = JUNIT_OPTION,
+    json_path: Path | None = JSON_OPTION,
+) -> None:
+    """Fuzz an HTTP API from its OpenAPI document with schemathesis."""
+    options = FuzzOptions(
+        max_examples=max_examples,
+        seed=seed,
+        stateful=stateful,
+        extra_checks=tuple(check),
+    )
+    options.checks()
+    console = Console()
+    document_path = _document_path(api, openapi, workspace)
+    with open_target(
+        api, base_url=base_url, document_path=document_path, headers=_parse_headers(header)
+    ) as target:
+        console.print(f"Fuzzing {target.name} at {target.base_url}", highlight=False)
+        options = FuzzOptions(**{**options.__dict__, "headers": target.headers})
+        report = fuzz_api(
+            target.document,
+            target.base_url,
+            name=target.name,
+            options=options,
+            on_event=_progress(console),
+        )
+    _finish(report, junit, json_path, all_rows=True)
+
+
 def register(app: typer.Typer) -> None:
     """Add the schema and fuzzing commands to the contracts group."""
     app.command("validate", help=VALIDATE_HELP)(validate)
     app.command("lint", help=LINT_HELP)(lint)
+    app.command("fuzz", help=FUZZ_HELP)(fuzz)
