@@ -19,6 +19,7 @@ from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
 from referencing.exceptions import Unresolvable
 
+from opsconsole.contracts.fast import FastValidators
 from opsconsole.contracts.payloads import PayloadCase, file_payloads, schema_examples
 from opsconsole.contracts.registry import SchemaEntry, SchemaSet, UnresolvableRefError, load_schemas
 from opsconsole.errors import ConfigError
@@ -55,12 +56,20 @@ def require_format_support() -> None:
 
 
 class PayloadValidator:
-    """Compiled validators for the schemas of one `SchemaSet`, built once and reused."""
+    """Compiled validators for the schemas of one `SchemaSet`, built once and reused.
 
-    def __init__(self, schemas: SchemaSet) -> None:
+    With `fast`, each payload is first checked by jsonschema-rs (compiled Rust, same local
+    registry, formats asserted). A payload it accepts is reported valid without the Python
+    validator, and only rejected payloads are run through `jsonschema` for the detailed errors.
+    The two libraries implement some formats differently (for example `email`), so a payload
+    only jsonschema would reject can pass in fast mode.
+    """
+
+    def __init__(self, schemas: SchemaSet, *, fast: bool = False) -> None:
         require_format_support()
         self._schemas = schemas
         self._compiled: dict[str, Validator] = {}
+        self._fast = FastValidators(schemas) if fast else None
 
     def schema_errors(self, entry: SchemaEntry) -> list[str]:
         """Return why `entry` is not a valid schema for its dialect; empty when it is valid."""
@@ -78,6 +87,8 @@ class PayloadValidator:
         Raises:
             UnresolvableRefError: the schema reaches a `$ref` missing from the registry.
         """
+        if self._fast is not None and self._fast.is_valid(entry, instance):
+            return []
         validator = self._validator(entry)
         try:
             errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.path))
@@ -88,7 +99,10 @@ class PayloadValidator:
                 f"contracts/schemas/, or fix the reference. Schemas are never fetched over the "
                 f"network."
             ) from exc
-        return [_violation(error) for error in errors]
+        found = [_violation(error) for error in errors]
+        if not found and self._fast is not None:
+            return [_fast_violation(error) for error in self._fast.errors(entry, instance)]
+        return found
 
     def _validator(self, entry: SchemaEntry) -> Validator:
         compiled = self._compiled.get(entry.uri)
@@ -110,6 +124,17 @@ def _violation(error: JsonSchemaError) -> Violation:
         keyword=keyword,
         expected={keyword: error.validator_value},
         actual=_summarise(error.instance),
+    )
+
+
+def _fast_violation(error: Any) -> Violation:
+    """Convert a jsonschema-rs error, used when only jsonschema-rs rejects a payload."""
+    path = "$" + "".join(
+        f"[{part}]" if isinstance(part, int) else f".{part}" for part in error.instance_path
+    )
+    keyword = type(error.kind).__name__.lower()
+    return Violation(
+        path, error.message, keyword, {"jsonschema-rs": keyword}, _summarise(error.instance)
     )
 
 
@@ -155,7 +180,7 @@ def _failed_check(case: PayloadCase, found: list[Violation], elapsed: float) -> 
     )
 
 
-def validate_workspace(workspace: Workspace) -> GateReport:
+def validate_workspace(workspace: Workspace, *, fast: bool = False) -> GateReport:
     """Check every schema example and stored payload of `workspace` against its schema.
 
     Raises:
@@ -167,7 +192,7 @@ def validate_workspace(workspace: Workspace) -> GateReport:
     schemas = load_schemas(workspace.schemas_dir)
     schemas.require_resolvable()
     report = GateReport(gate=GATE_NAME)
-    validator = PayloadValidator(schemas)
+    validator = PayloadValidator(schemas, fast=fast)
 
     invalid = _check_schemas(validator, schemas, report)
     cases = [*schema_examples(schemas), *file_payloads(workspace.contracts_dir, schemas)]

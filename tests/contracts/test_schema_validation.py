@@ -273,3 +273,41 @@ def test_invalid_schema_fails_its_payloads(tmp_path: Path) -> None:
     statuses = {c.name: c.status for c in report.checks}
     assert statuses["schema"] is CheckStatus.FAILED
     assert statuses["examples[0]"] is CheckStatus.ERRORED
+
+
+FAST_CASES = [
+    EVENT_SCHEMA["examples"][0],
+    {"event_id": "42", "occurred_at": "last tuesday", "order": {"order_id": "x", "total": "1"}},
+    {"event_id": "5b0e8a52-3f1c-4d7e-9a61-2f4b8c9d0e11", "occurred_at": "2026-12-04T10:00:00Z"},
+    {**EVENT_SCHEMA["examples"][0], "order": {"order_id": "SO-1", "total": 1.5}},
+    {**EVENT_SCHEMA["examples"][0], "order": {"order_id": "SO-1", "total": "1", "x": 1}},
+    {**EVENT_SCHEMA["examples"][0], "occurred_at": "2026-02-30T10:00:00Z"},
+    [],
+]
+
+
+@pytest.mark.parametrize("payload", FAST_CASES)
+def test_fast_mode_agrees_with_full_check(tmp_path: Path, payload: Any) -> None:
+    workspace = _workspace(
+        tmp_path, ("order-event.v1", EVENT_SCHEMA), ("sales-order.v1", ORDER_SCHEMA)
+    )
+    schemas = load_schemas(workspace.schemas_dir)
+    entry = schemas.by_name("order-event.v1")
+    assert entry is not None
+
+    full = PayloadValidator(schemas).violations(entry, payload)
+    fast = PayloadValidator(schemas, fast=True).violations(entry, payload)
+
+    assert fast == full
+
+
+def test_fast_mode_stays_offline(tmp_path: Path, no_network: list[Any]) -> None:
+    workspace = _workspace(
+        tmp_path, ("order-event.v1", EVENT_SCHEMA), ("sales-order.v1", ORDER_SCHEMA)
+    )
+    _write(workspace.contracts_dir / "recorded" / "sales-order.v1" / "r.json", {"order_id": 1})
+
+    report = validate_workspace(workspace, fast=True)
+
+    assert [c.name for c in report.failures()] == ["recorded/sales-order.v1/r.json"]
+    assert no_network == []
