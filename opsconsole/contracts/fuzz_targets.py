@@ -158,7 +158,7 @@ def _token_headers(token_path: str, secret: str) -> Callable[[str], dict[str, st
         response = httpx.post(f"{base_url}{token_path}", data=form, timeout=30.0)
         if response.status_code != 200:
             raise ConfigError(
-                f"The embedded sandbox refused the fuzzing client's token request with "
+                f"The embedded sandbox rejected the fuzzing client's token request with "
                 f"{response.status_code}: {response.text[:300]}"
             )
         return {"Authorization": f"Bearer {response.json()['access_token']}"}

@@ -7,9 +7,9 @@ Rules (each one check per schema in the gate report):
 - ``missing-id``: no ``$id``, so other schemas and payloads cannot refer to it.
 - ``missing-examples``: no ``examples``, so nothing shows or tests what a valid payload is.
 - ``additional-properties-beside-composition``: ``additionalProperties: false`` next to
-  ``allOf``/``anyOf``/``oneOf``/``$ref``. It only sees the properties declared beside it, so it
-  rejects every property the composed schemas declare; ``unevaluatedProperties: false`` is the
-  keyword that sees them.
+  ``allOf``/``anyOf``/``oneOf``/``$ref``. It applies only to the properties declared beside it,
+  so it rejects every property that the composed schemas declare. ``unevaluatedProperties:
+  false`` takes the composed properties into account.
 - ``money-as-float``: a money-named property (amount, price, total, cost, fee, tax, ...) typed
   as ``number``. Most JSON parsers read numbers as binary floats, so 5230.40 - 5119.10 becomes
   111.30000000000018; money travels as a decimal string (or integer minor units).

@@ -8,10 +8,11 @@ Layout, relative to the workspace's ``contracts/`` folder:
   traffic (one per ``.json`` file, one per line in ``.jsonl``).
 
 ``<name>`` is the schema's path under ``schemas/`` without ``.json`` (``customer.v1`` or
-``events/order-created.v1``), or just its file stem when that stem is unique. A payload can name
-its schema itself instead: a top-level ``"$schema"`` field holding the schema's `$id` (the field
-is removed before validation), or a CloudEvent's ``dataschema``, which checks the event's
-``data`` against that schema in addition to any folder schema checking the whole envelope.
+``events/order-created.v1``), or just its file stem when that stem is unique.
+
+A payload can also name its schema itself. A top-level ``"$schema"`` field contains the
+schema's `$id` and is removed before validation. A CloudEvent's ``dataschema`` checks the
+event's ``data``, in addition to any schema that the folder names for the whole envelope.
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ PAYLOAD_SUFFIXES = (".json", ".jsonl")
 class PayloadCase:
     """One payload to check: where it came from, the schema it must meet, and the value.
 
-    `problem` is set instead of `schema` when the payload cannot be checked (it is not valid
-    JSON or no schema could be found for it); such a case fails the gate.
+    `problem` is set instead of `schema` when the payload cannot be checked, because it is not
+    valid JSON or no schema was found for it. Such a case fails the gate.
     """
 
     source: str
