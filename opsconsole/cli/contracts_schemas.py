@@ -44,22 +44,23 @@ ALL_ROWS_OPTION = typer.Option(
 VALIDATE_HELP = (
     "Validate every example and recorded payload against its JSON Schema (2020-12, formats "
     "such as uuid and date-time checked).\n\n"
-    "Schemas are read from contracts/schemas/**/*.json and resolve $ref only among themselves, "
-    "keyed by $id, never over the network. Payloads are each schema's `examples`, plus "
-    "contracts/examples/<schema name>/*.json and contracts/recorded/<schema name>/*.json or "
-    '*.jsonl (one payload per line). A payload may name its schema by $id in a "$schema" '
-    'field, and a CloudEvent\'s data is checked against the schema its "dataschema" names.\n\n'
+    "Schemas are read from `contracts/schemas/**/*.json` and resolve `$ref` only among "
+    "themselves, keyed by `$id`, never over the network. Payloads are each schema's "
+    "`examples`, plus `contracts/examples/<schema name>/*.json` and "
+    "`contracts/recorded/<schema name>/*.json` or `*.jsonl` (one payload per line). A payload "
+    "may name its schema by `$id` in a `$schema` field, and a CloudEvent's data is checked "
+    "against the schema its `dataschema` names.\n\n"
     "Exit status: 0 when every payload is valid, 1 when a payload or schema fails, 2 when the "
-    "schemas cannot be read or a $ref does not resolve locally."
+    "schemas cannot be read or a `$ref` does not resolve locally."
 )
 LINT_HELP = (
     "Check schemas for known traps, one check per schema and rule.\n\n"
-    "Rules: invalid-schema; dialect (must be JSON Schema 2020-12); missing-id; "
-    "missing-examples; additional-properties-beside-composition (additionalProperties: false "
-    "next to allOf, anyOf, oneOf or $ref rejects the composed properties, so use "
-    "unevaluatedProperties: false); money-as-float (a money field typed as a JSON number); "
-    "unresolvable-ref. A schema skips a rule with "
-    '"x-opsconsole-lint": {"ignore": ["RULE"]}, shown as a skipped check.\n\n'
+    "Rules: `invalid-schema`; `dialect` (must be JSON Schema 2020-12); `missing-id`; "
+    "`missing-examples`; `additional-properties-beside-composition` (`additionalProperties: "
+    "false` next to `allOf`, `anyOf`, `oneOf` or `$ref` rejects the composed properties, so "
+    "use `unevaluatedProperties: false`); `money-as-float` (a money field typed as a JSON "
+    "number); `unresolvable-ref`. A schema skips a rule with "
+    '`"x-opsconsole-lint": {"ignore": ["RULE"]}`, shown as a skipped check.\n\n'
     "Exit status: 0 with no findings, 1 when a rule fails, 2 when the schemas cannot be read."
 )
 
@@ -104,13 +105,14 @@ def lint(
 FUZZ_HELP = (
     "Fuzz an HTTP API from its OpenAPI document with schemathesis.\n\n"
     "Every operation gets generated requests that fit the document (positive) and that break "
-    "it (negative); when the document has OpenAPI links, a stateful run chains operations too. "
+    "it (negative). When the document has OpenAPI links, a stateful run chains operations too. "
     "A check fails on any 5xx response and on any response body that breaks the schema the "
     "document declares for it. Each failure shows the shrunk request as a curl command, the "
     "response, and the seed that repeats the run.\n\n"
     f"By default the API ({', '.join(EMBEDDED_APIS)}) is started on a free loopback port with "
-    "throwaway state; --base-url fuzzes a running API instead. The document is --openapi FILE, "
-    "else contracts/openapi/<api>.yaml|json of the workspace, else the API's /openapi.json.\n\n"
+    "throwaway state, and `--base-url` fuzzes a running API instead. The document is "
+    "`--openapi FILE`, else `contracts/openapi/<api>.yaml` (or `.json`) of the workspace, else "
+    "the API's `/openapi.json`.\n\n"
     "Exit status: 0 when every check passes, 1 when one fails, 2 when the API or its document "
     "cannot be loaded."
 )
