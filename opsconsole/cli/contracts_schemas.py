@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
@@ -202,7 +203,7 @@ def fuzz(
         api, base_url=base_url, document_path=document_path, headers=_parse_headers(header)
     ) as target:
         console.print(f"Fuzzing {target.name} at {target.base_url}", highlight=False)
-        options = FuzzOptions(**{**options.__dict__, "headers": target.headers})
+        options = dataclasses.replace(options, headers=target.headers)
         report = fuzz_api(
             target.document,
             target.base_url,
