@@ -25,7 +25,9 @@ class Created(BaseModel):
     id: str
 
 
-def _items_app(*, crash_on_negative: bool = False, qty_as_text: bool = False) -> FastAPI:
+def _items_app(
+    *, crash_on_negative: bool = False, qty_as_text: bool = False, drop_qty: bool = False
+) -> FastAPI:
     """Build a small item API; the flags plant the bugs the gate must find."""
     app = FastAPI()
     items: dict[str, Item] = {}
@@ -44,6 +46,8 @@ def _items_app(*, crash_on_negative: bool = False, qty_as_text: bool = False) ->
             raise HTTPException(404)
         if qty_as_text:
             return JSONResponse({"name": items[item_id].name, "qty": str(items[item_id].qty)})
+        if drop_qty:
+            return JSONResponse({"name": items[item_id].name})
         return items[item_id]
 
     return app
@@ -111,6 +115,18 @@ def test_schema_breaking_response_found_by_links() -> None:
     assert failure.expected == {"body['qty']": {"title": "Qty", "type": "integer"}}
     assert isinstance(failure.actual, dict)
     assert isinstance(failure.actual["body['qty']"], str)
+
+
+def test_removed_response_field_goes_red() -> None:
+    report = _fuzz(_items_app(drop_qty=True))
+
+    failure = _check(report, "stateful (links)")
+    assert failure.status is CheckStatus.FAILED
+    assert "Response violates schema" in failure.message
+    assert isinstance(failure.actual, dict)
+    [body] = failure.actual.values()
+    assert "qty" not in body
+    assert any('"qty" is a required property' in line for line in failure.details)
 
 
 def test_events_report_each_operation() -> None:
