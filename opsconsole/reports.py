@@ -108,6 +108,16 @@ class GateReport(BaseModel):
         return [check for check in self.checks if check.is_failure]
 
 
+def input_error_report(gate: str, message: str) -> GateReport:
+    """Build a report with one errored check, for a gate that could not read its input.
+
+    Writing it keeps CI's test report honest when the gate stops with exit code 2.
+    """
+    report = GateReport(gate=gate)
+    report.add(CheckResult(suite=gate, name="input", status=CheckStatus.ERRORED, message=message))
+    return report
+
+
 def diff_text(expected: Any, actual: Any) -> str:
     """Return a unified diff of `expected` and `actual` rendered as indented, sorted JSON."""
     before = _pretty(expected).splitlines()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -13,8 +14,14 @@ from opsconsole.contracts.fuzz import FuzzEvent, FuzzOptions, OperationFinished,
 from opsconsole.contracts.fuzz_targets import EMBEDDED_APIS, open_target, workspace_openapi
 from opsconsole.contracts.lint import lint_workspace
 from opsconsole.contracts.validation import validate_workspace
-from opsconsole.errors import ConfigError, WorkspaceError
-from opsconsole.reports import GateReport, finish_gate
+from opsconsole.errors import ConfigError, OpsconsoleError, WorkspaceError
+from opsconsole.reports import (
+    GateReport,
+    finish_gate,
+    input_error_report,
+    write_json,
+    write_junit,
+)
 from opsconsole.workspace import find_workspace
 
 # Above this many checks the table lists failures only, so a large recorded-payload run stays
@@ -66,6 +73,20 @@ LINT_HELP = (
 )
 
 
+@contextmanager
+def _input_errors_reported(gate: str, junit: Path | None, json_path: Path | None) -> Iterator[None]:
+    """Write an errored report to the requested files when the gate cannot read its input."""
+    try:
+        yield
+    except OpsconsoleError as exc:
+        report = input_error_report(gate, str(exc))
+        if junit is not None:
+            write_junit(report, junit)
+        if json_path is not None:
+            write_json(report, json_path)
+        raise
+
+
 def _finish(report: GateReport, junit: Path | None, json_path: Path | None, all_rows: bool) -> None:
     show_passed = all_rows or len(report.checks) <= _MAX_TABLE_ROWS
     code = finish_gate(
@@ -88,7 +109,8 @@ def validate(
     ),
 ) -> None:
     """Validate every example and recorded payload against its JSON Schema."""
-    report = validate_workspace(find_workspace(workspace), fast=fast)
+    with _input_errors_reported("contracts validate", junit, json_path):
+        report = validate_workspace(find_workspace(workspace), fast=fast)
     _finish(report, junit, json_path, all_rows)
 
 
@@ -99,7 +121,8 @@ def lint(
     all_rows: bool = ALL_ROWS_OPTION,
 ) -> None:
     """Check schemas for known traps, one check per schema and rule."""
-    report = lint_workspace(find_workspace(workspace))
+    with _input_errors_reported("contracts lint", junit, json_path):
+        report = lint_workspace(find_workspace(workspace))
     _finish(report, junit, json_path, all_rows)
 
 
@@ -196,21 +219,23 @@ def fuzz(
         stateful=stateful,
         extra_checks=tuple(check),
     )
-    options.checks()
     console = Console()
-    document_path = _document_path(api, openapi, workspace)
-    with open_target(
-        api, base_url=base_url, document_path=document_path, headers=_parse_headers(header)
-    ) as target:
-        console.print(f"Fuzzing {target.name} at {target.base_url}", highlight=False)
-        options = dataclasses.replace(options, headers=target.headers)
-        report = fuzz_api(
-            target.document,
-            target.base_url,
-            name=target.name,
-            options=options,
-            on_event=_progress(console),
-        )
+    with _input_errors_reported(f"contracts fuzz {api}", junit, json_path):
+        options.checks()
+        document_path = _document_path(api, openapi, workspace)
+        headers = _parse_headers(header)
+        with open_target(
+            api, base_url=base_url, document_path=document_path, headers=headers
+        ) as target:
+            console.print(f"Fuzzing {target.name} at {target.base_url}", highlight=False)
+            options = dataclasses.replace(options, headers=target.headers)
+            report = fuzz_api(
+                target.document,
+                target.base_url,
+                name=target.name,
+                options=options,
+                on_event=_progress(console),
+            )
     _finish(report, junit, json_path, all_rows=True)
 
 

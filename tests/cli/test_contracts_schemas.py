@@ -108,6 +108,23 @@ def test_validate_unknown_ref_exits_two(tmp_path: Path) -> None:
     assert "not in the local schema registry" in result.output
 
 
+def test_input_error_still_writes_reports(tmp_path: Path) -> None:
+    schema = {**CUSTOMER, "properties": {"address": {"$ref": "address.v1.json"}}}
+    workspace = _workspace(tmp_path, schema)
+    junit = tmp_path / "validate.xml"
+    json_path = tmp_path / "validate.json"
+    arguments = ["contracts", "validate", "-w", str(workspace)]
+    arguments += ["--junit", str(junit), "--json", str(json_path)]
+
+    result = runner.invoke(app, arguments)
+
+    assert result.exit_code == 2
+    error = ET.parse(junit).getroot().find(".//testcase[@name='input']/error")
+    assert error is not None
+    assert "address.v1.json" in (error.get("message") or "")
+    assert json.loads(json_path.read_text())["counts"]["errored"] == 1
+
+
 def test_validate_unreadable_schema_exits_two(tmp_path: Path) -> None:
     workspace = _workspace(tmp_path)
     (workspace / "contracts" / "schemas" / "broken.json").write_text("{", encoding="utf-8")
