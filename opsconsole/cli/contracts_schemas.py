@@ -9,11 +9,12 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.progress import Progress
 
 from opsconsole.contracts.fuzz import FuzzEvent, FuzzOptions, OperationFinished, fuzz_api
 from opsconsole.contracts.fuzz_targets import EMBEDDED_APIS, open_target, workspace_openapi
 from opsconsole.contracts.lint import lint_workspace
-from opsconsole.contracts.validation import validate_workspace
+from opsconsole.contracts.validation import PayloadsChecked, validate_workspace
 from opsconsole.errors import ConfigError, OpsconsoleError, WorkspaceError
 from opsconsole.reports import (
     GateReport,
@@ -87,6 +88,19 @@ def _input_errors_reported(gate: str, junit: Path | None, json_path: Path | None
         raise
 
 
+@contextmanager
+def _validation_progress() -> Iterator[Callable[[PayloadsChecked], None]]:
+    """Show a progress bar on standard error while payloads are checked; gone when done."""
+    columns = Progress.get_default_columns()
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("Validating payloads", total=None)
+
+        def show(event: PayloadsChecked) -> None:
+            progress.update(task, completed=event.done, total=event.total)
+
+        yield show
+
+
 def _finish(report: GateReport, junit: Path | None, json_path: Path | None, all_rows: bool) -> None:
     show_passed = all_rows or len(report.checks) <= _MAX_TABLE_ROWS
     code = finish_gate(
@@ -109,8 +123,11 @@ def validate(
     ),
 ) -> None:
     """Validate every example and recorded payload against its JSON Schema."""
-    with _input_errors_reported("contracts validate", junit, json_path):
-        report = validate_workspace(find_workspace(workspace), fast=fast)
+    with (
+        _input_errors_reported("contracts validate", junit, json_path),
+        _validation_progress() as show_progress,
+    ):
+        report = validate_workspace(find_workspace(workspace), fast=fast, on_progress=show_progress)
     _finish(report, junit, json_path, all_rows)
 
 

@@ -8,7 +8,7 @@ asserted, not just annotated, so ``{"event_id": "42"}`` fails a ``format: uuid``
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +27,7 @@ from opsconsole.reports import CheckResult, CheckStatus, GateReport
 from opsconsole.workspace import Workspace
 
 GATE_NAME = "contracts validate"
+PROGRESS_EVERY = 1000
 
 # Formats whose checkers come from the jsonschema[format] extra; without them those formats
 # pass silently, which would hide bad timestamps and URIs.
@@ -180,8 +181,24 @@ def _failed_check(case: PayloadCase, found: list[Violation], elapsed: float) -> 
     )
 
 
-def validate_workspace(workspace: Workspace, *, fast: bool = False) -> GateReport:
+@dataclass(frozen=True)
+class PayloadsChecked:
+    """Progress of a validation run: `done` of `total` payloads checked, `failed` of them bad."""
+
+    done: int
+    total: int
+    failed: int
+
+
+def validate_workspace(
+    workspace: Workspace,
+    *,
+    fast: bool = False,
+    on_progress: Callable[[PayloadsChecked], None] | None = None,
+) -> GateReport:
     """Check every schema example and stored payload of `workspace` against its schema.
+
+    `on_progress` receives a `PayloadsChecked` every `PROGRESS_EVERY` payloads and at the end.
 
     Raises:
         SchemaLoadError: a schema file cannot be read.
@@ -196,8 +213,12 @@ def validate_workspace(workspace: Workspace, *, fast: bool = False) -> GateRepor
 
     invalid = _check_schemas(validator, schemas, report)
     cases = [*schema_examples(schemas), *file_payloads(workspace.contracts_dir, schemas)]
-    for result in _check_cases(validator, cases, invalid):
+    failed = 0
+    for done, result in enumerate(_check_cases(validator, cases, invalid), start=1):
         report.add(result)
+        failed += result.is_failure
+        if on_progress is not None and (done % PROGRESS_EVERY == 0 or done == len(cases)):
+            on_progress(PayloadsChecked(done, len(cases), failed))
     report.duration_seconds = time.perf_counter() - started
     return report
 

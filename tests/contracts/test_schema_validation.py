@@ -12,7 +12,7 @@ from opsconsole.contracts.registry import (
     UnresolvableRefError,
     load_schemas,
 )
-from opsconsole.contracts.validation import PayloadValidator, validate_workspace
+from opsconsole.contracts.validation import PayloadsChecked, PayloadValidator, validate_workspace
 from opsconsole.reports import CheckStatus
 from opsconsole.workspace import Workspace
 
@@ -311,3 +311,13 @@ def test_fast_mode_stays_offline(tmp_path: Path, no_network: list[Any]) -> None:
 
     assert [c.name for c in report.failures()] == ["recorded/sales-order.v1/r.json"]
     assert no_network == []
+
+
+def test_progress_reported_at_end(tmp_path: Path) -> None:
+    workspace = _workspace(tmp_path, ("sales-order.v1", ORDER_SCHEMA))
+    _write(workspace.contracts_dir / "recorded" / "sales-order.v1" / "bad.json", {"order_id": 1})
+    seen: list[PayloadsChecked] = []
+
+    validate_workspace(workspace, on_progress=seen.append)
+
+    assert seen == [PayloadsChecked(done=2, total=2, failed=1)]
