@@ -25,7 +25,11 @@ class ExactText(TypeDecorator[str]):
     impl = String
     cache_ok = True
 
-    _COLLATIONS: ClassVar[dict[str, str]] = {"postgresql": "C", "sqlite": "BINARY", "mysql": "utf8mb4_bin"}
+    _COLLATIONS: ClassVar[dict[str, str]] = {
+        "postgresql": "C",
+        "sqlite": "BINARY",
+        "mysql": "utf8mb4_bin",
+    }
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         collation = self._COLLATIONS.get(dialect.name)
