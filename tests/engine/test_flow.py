@@ -118,3 +118,170 @@ def _handled_messages(harness: Harness, correlation_id: str | None) -> list[dict
     body = harness.get("/ops/messages", correlation_id=correlation_id).json()
     inbox = body["inbox"]
     return inbox if inbox and all(m["status"] != "pending" for m in inbox) else []
+
+
+def order_event(
+    *, status: str = "Activated", author: str = HUMAN_USER_ID, event_id: str | None = None
+) -> wire.CloudEvent:
+    record = {
+        "Id": ORDER_ID,
+        "AccountId": ACCOUNT_ID,
+        "EffectiveDate": "2026-03-02",
+        "Status": status,
+        "CurrencyIsoCode": "EUR",
+        "OrderNumber": "00000101",
+        "Description": None,
+        "SystemModstamp": "2026-03-02T10:00:00.000+0000",
+    }
+    event = wire.CloudEvent(
+        source="/sandbox/crm",
+        type=wire.CRM_ORDER_UPDATED,
+        subject=ORDER_ID,
+        data={
+            "sobject": "Order",
+            "id": ORDER_ID,
+            "fields": record,
+            "changedFields": ["Status"],
+            "lastModifiedById": author,
+        },
+        correlationid=wire.new_correlation_id(),
+    )
+    if event_id:
+        event.id = event_id
+    return event
+
+
+def seed_order(harness: Harness) -> None:
+    harness.crm.records.setdefault("Order", {})[ORDER_ID] = dict(
+        order_event().data["fields"], TotalAmount=5230.4
+    )
+    items = harness.crm.records.setdefault("OrderItem", {})
+    items[to_18("802000000000001")] = {
+        "Id": to_18("802000000000001"),
+        "OrderId": ORDER_ID,
+        "Quantity": 2,
+        "UnitPrice": 2615.2,
+        "Description": "Pump 200",
+        "SKU__c": "PUMP-200",
+    }
+
+
+def erp_event(kind: str, record_type: str, record: dict[str, Any]) -> wire.CloudEvent:
+    return wire.CloudEvent(
+        source="/sandbox/erp",
+        type=kind,
+        subject=record["id"],
+        data={
+            "recordType": record_type,
+            "id": record["id"],
+            "externalId": record.get("externalId"),
+            "record": record,
+        },
+        correlationid=wire.new_correlation_id(),
+    )
+
+
+def sync_account(harness: Harness) -> str:
+    seed_account(harness)
+    harness.post_event("/webhooks/crm", account_event())
+    return str(
+        wait_until(
+            lambda: harness.crm.records["Account"][ACCOUNT_ID].get("ERP_Customer_Id__c"),
+            "the account sync",
+        )
+    )
+
+
+def test_activated_order_becomes_erp_sales_order(harness: Harness) -> None:
+    erp_customer_id = sync_account(harness)
+    seed_order(harness)
+
+    assert harness.post_event("/webhooks/crm", order_event()).status_code == 202
+
+    orders = wait_until(lambda: harness.erp.records.get("salesOrder"), "the ERP sales order")
+    assert len(orders) == 1
+    order = next(iter(orders.values()))
+    assert order["externalId"] == ORDER_ID
+    assert order["entity"] == {"id": erp_customer_id}
+    assert order["item"]["items"] == [
+        {
+            "item": {"refName": "PUMP-200"},
+            "description": "Pump 200",
+            "quantity": 2,
+            "rate": "2615.20",
+            "amount": "5230.40",
+        }
+    ]
+
+
+def test_draft_order_is_not_sent(harness: Harness) -> None:
+    event = order_event(status="Draft")
+
+    harness.post_event("/webhooks/crm", event)
+
+    messages = wait_until(lambda: _handled_messages(harness, event.correlationid), "the draft")
+    assert messages[0]["status"] == "ignored"
+    assert harness.erp.calls("PUT", "salesOrder") == []
+
+
+def test_order_waits_for_its_customer(harness: Harness) -> None:
+    seed_order(harness)
+    event = order_event()
+    harness.post_event("/webhooks/crm", event)
+    wait_until(
+        lambda: _outbox_failed_with(harness, event.correlationid, "dependency"),
+        "the order to wait for its customer",
+    )
+    assert harness.erp.calls("PUT", "salesOrder") == []
+
+    sync_account(harness)
+
+    orders = wait_until(lambda: harness.erp.records.get("salesOrder"), "the ERP sales order")
+    assert len(orders) == 1
+    assert harness.get("/ops/stats").json()["dlq"] == 0
+
+
+def _outbox_failed_with(harness: Harness, correlation_id: str | None, failure: str) -> bool:
+    body = harness.get("/ops/messages", correlation_id=correlation_id).json()
+    return any(message["failure_class"] == failure for message in body["outbox"])
+
+
+def test_erp_events_update_crm_order_and_create_invoice(harness: Harness) -> None:
+    sync_account(harness)
+    seed_order(harness)
+    harness.post_event("/webhooks/crm", order_event())
+    orders = wait_until(lambda: harness.erp.records.get("salesOrder"), "the ERP sales order")
+    erp_order_id = next(iter(orders))
+    accepted = {"id": erp_order_id, "externalId": ORDER_ID, "status": "Pending Fulfillment"}
+
+    harness.post_event(
+        "/events/erp", erp_event(wire.ERP_SALES_ORDER_ACCEPTED, "salesOrder", accepted)
+    )
+    fulfilled = {**accepted, "status": "Pending Billing"}
+    harness.post_event(
+        "/events/erp", erp_event(wire.ERP_SALES_ORDER_FULFILLED, "salesOrder", fulfilled)
+    )
+    invoice = {
+        "id": "77",
+        "externalId": f"INV-{erp_order_id}",
+        "tranId": "INV-2026-0107",
+        "createdFrom": {"id": erp_order_id},
+        "total": 5230.4,
+        "currency": {"refName": "EUR"},
+        "status": "Open",
+        "tranDate": "2026-03-05",
+    }
+    harness.post_event("/events/erp", erp_event(wire.ERP_INVOICE_CREATED, "invoice", invoice))
+
+    invoices = wait_until(lambda: harness.crm.records.get("Invoice__c"), "the CRM invoice")
+    crm_order = harness.crm.records["Order"][ORDER_ID]
+    wait_until(lambda: crm_order.get("ERP_Status__c") == "Pending Billing", "the ERP status")
+    assert crm_order["ERP_Sales_Order_Id__c"] == erp_order_id
+    (crm_invoice,) = invoices.values()
+    assert crm_invoice["ERP_Invoice_Id__c"] == f"INV-{erp_order_id}"
+    assert crm_invoice["Order__c"] == ORDER_ID
+    assert crm_invoice["Account__c"] == ACCOUNT_ID
+    assert crm_invoice["Amount__c"] == "5230.40"
+    assert crm_invoice["CurrencyIsoCode"] == "EUR"
+    assert crm_invoice["Status__c"] == "Open"
+    assert crm_invoice["InvoiceDate__c"] == "2026-03-05"
