@@ -28,8 +28,9 @@ def insert_if_absent(session: Session, row: SQLModel, conflict: Sequence[str]) -
         statement = statement.on_conflict_do_nothing(index_elements=list(conflict))
     else:
         return _insert_in_savepoint(session, target, values)
-    result = session.execute(statement)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    # RETURNING tells reliably whether a row went in; rowcount is -1 on some drivers.
+    inserted = session.execute(statement.returning(target.c[conflict[0]])).first()
+    return inserted is not None
 
 
 def _insert_in_savepoint(session: Session, target: Any, values: dict[str, Any]) -> bool:

@@ -285,3 +285,34 @@ def test_erp_events_update_crm_order_and_create_invoice(harness: Harness) -> Non
     assert crm_invoice["CurrencyIsoCode"] == "EUR"
     assert crm_invoice["Status__c"] == "Open"
     assert crm_invoice["InvoiceDate__c"] == "2026-03-05"
+
+
+def test_account_sync_runs_on_postgresql(harness_factory) -> None:  # type: ignore[no-untyped-def]
+    import uuid
+
+    import psycopg
+    import pytest
+    from sqlalchemy import create_engine
+
+    try:
+        psycopg.connect("host=127.0.0.1 user=postgres dbname=test", connect_timeout=2).close()
+    except psycopg.Error as exc:
+        pytest.skip(f"PostgreSQL on 127.0.0.1:5432 (user postgres, db test) unreachable: {exc}")
+    url = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    schema = f"t_{uuid.uuid4().hex}"
+    harness = harness_factory(database_url=url, database_schema=schema)
+    try:
+        seed_account(harness)
+        event = account_event(event_id="wh-pg-1")
+        statuses = [harness.post_event("/webhooks/crm", event).status_code for _ in range(2)]
+        wait_until(
+            lambda: harness.crm.records["Account"][ACCOUNT_ID].get("ERP_Customer_Id__c"),
+            "the account sync on PostgreSQL",
+        )
+        assert statuses == [202, 200]
+        assert len(erp_customers(harness)) == 1
+    finally:
+        cleanup = create_engine(url)
+        with cleanup.begin() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        cleanup.dispose()

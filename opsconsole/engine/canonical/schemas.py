@@ -15,6 +15,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError as SchemaViolation
 from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource
+from referencing.jsonschema import DRAFT202012
 
 from opsconsole.errors import ConfigError, FieldError, ValidationError
 
@@ -27,7 +28,7 @@ def _refuse_retrieval(uri: str) -> Resource[Any]:
 
 
 def load_registry(directory: Path) -> Registry[Any]:
-    """Register every `*.json` schema in `directory` under its `$id`.
+    """Register every `*.json` schema in `directory` under its `$id` (2020-12 unless stated).
 
     Raises:
         ConfigError: the directory has no schemas, or a schema has no `$id`.
@@ -37,7 +38,8 @@ def load_registry(directory: Path) -> Registry[Any]:
         contents = json.loads(path.read_text(encoding="utf-8"))
         if "$id" not in contents:
             raise ConfigError(f"Schema {path} has no $id. Add one, e.g. {SCHEMA_BASE}{path.name}.")
-        resources.append((contents["$id"], Resource.from_contents(contents)))
+        resource = Resource.from_contents(contents, default_specification=DRAFT202012)
+        resources.append((contents["$id"], resource))
     if not resources:
         raise ConfigError(f"No JSON Schema files found in {directory}.")
     return Registry(retrieve=_refuse_retrieval).with_resources(resources)  # type: ignore[call-arg]

@@ -24,22 +24,11 @@ DEFAULT_SUBSIDIARY_ID = "1"
 
 # Region names longer than the ERP's state field, mapped to their ISO 3166-2 subdivision codes.
 STATE_CODES = {
-    "Mecklenburg-Vorpommern": "MV",
-    "Nordrhein-Westfalen": "NW",
-    "Rheinland-Pfalz": "RP",
-    "Schleswig-Holstein": "SH",
-    "Baden-Württemberg": "BW",
-    "Sachsen-Anhalt": "ST",
-    "Freie und Hansestadt Hamburg": "HH",
-    "Freistaat Bayern": "BY",
-    "Freistaat Sachsen": "SN",
-    "Freistaat Thüringen": "TH",
-    "Land Nordrhein-Westfalen": "NW",
-    "Land Mecklenburg-Vorpommern": "MV",
-    "Land Schleswig-Holstein": "SH",
-    "Land Baden-Württemberg": "BW",
-    "Freie Hansestadt Bremen": "HB",
-    "District of Columbia": "DC",
+    "Comunidad Autónoma de la Región de Murcia": "MC",
+    "Provincia Autonoma di Bolzano - Alto Adige": "BZ",
+    "Région Provence-Alpes-Côte d'Azur": "PAC",
+    "Freie und Hansestadt Hamburg (Stadtstaat)": "HH",
+    "Land Mecklenburg-Vorpommern (Bundesland)": "MV",
 }
 
 _ERP_ORDER_STATUSES = {
