@@ -2,64 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from conftest import Harness, wait_until
 from engine_fakes import ENGINE_USER_ID
+from engine_support import (
+    ACCOUNT_ID,
+    ORDER_ID,
+    Harness,
+    account_event,
+    erp_customers,
+    erp_event,
+    handled_messages,
+    order_event,
+    seed_account,
+    seed_order,
+    sync_account,
+    wait_until,
+)
 
 from opsconsole import wire
-from opsconsole.engine.identity import to_18
-
-ACCOUNT_ID = to_18("0015g00000QxYzA")
-ORDER_ID = to_18("8015g00000AbCdE")
-HUMAN_USER_ID = to_18("005000000000777")
-
-
-def account_event(
-    account_id: str = ACCOUNT_ID,
-    *,
-    event_id: str | None = None,
-    modified: str = "2026-03-02T09:15:00.000+0000",
-    author: str = HUMAN_USER_ID,
-    **fields: Any,
-) -> wire.CloudEvent:
-    record = {
-        "Id": account_id,
-        "Name": "Nordwerk AG",
-        "Phone": "+49 30 1234",
-        "BillingStreet": "Hafenstraße 12",
-        "BillingCity": "Hamburg",
-        "BillingPostalCode": "20457",
-        "BillingCountry": "DE",
-        "CurrencyIsoCode": "EUR",
-        "SystemModstamp": modified,
-        **fields,
-    }
-    event = wire.CloudEvent(
-        source="/sandbox/crm",
-        type=wire.CRM_ACCOUNT_CREATED,
-        subject=account_id,
-        data={
-            "sobject": "Account",
-            "id": account_id,
-            "fields": record,
-            "changedFields": list(record),
-            "lastModifiedById": author,
-        },
-        correlationid=wire.new_correlation_id(),
-        traceparent=wire.new_traceparent(),
-    )
-    if event_id:
-        event.id = event_id
-    return event
-
-
-def seed_account(harness: Harness, account_id: str = ACCOUNT_ID) -> None:
-    harness.crm.records.setdefault("Account", {})[account_id] = {"Id": account_id}
-
-
-def erp_customers(harness: Harness) -> dict[str, dict[str, Any]]:
-    return harness.erp.records.get("customer", {})
 
 
 def test_account_becomes_one_linked_erp_customer(harness: Harness) -> None:
@@ -108,88 +67,10 @@ def test_echo_of_engine_write_is_ignored(harness: Harness) -> None:
     assert harness.post_event("/webhooks/crm", event).status_code == 202
 
     messages = wait_until(
-        lambda: _handled_messages(harness, event.correlationid), "the echo to be handled"
+        lambda: handled_messages(harness, event.correlationid), "the echo to be handled"
     )
     assert messages[0]["status"] == "ignored"
     assert harness.erp.calls("PUT", "/customer/") == []
-
-
-def _handled_messages(harness: Harness, correlation_id: str | None) -> list[dict[str, Any]]:
-    body = harness.get("/ops/messages", correlation_id=correlation_id).json()
-    inbox = body["inbox"]
-    return inbox if inbox and all(m["status"] != "pending" for m in inbox) else []
-
-
-def order_event(
-    *, status: str = "Activated", author: str = HUMAN_USER_ID, event_id: str | None = None
-) -> wire.CloudEvent:
-    record = {
-        "Id": ORDER_ID,
-        "AccountId": ACCOUNT_ID,
-        "EffectiveDate": "2026-03-02",
-        "Status": status,
-        "CurrencyIsoCode": "EUR",
-        "OrderNumber": "00000101",
-        "Description": None,
-        "SystemModstamp": "2026-03-02T10:00:00.000+0000",
-    }
-    event = wire.CloudEvent(
-        source="/sandbox/crm",
-        type=wire.CRM_ORDER_UPDATED,
-        subject=ORDER_ID,
-        data={
-            "sobject": "Order",
-            "id": ORDER_ID,
-            "fields": record,
-            "changedFields": ["Status"],
-            "lastModifiedById": author,
-        },
-        correlationid=wire.new_correlation_id(),
-    )
-    if event_id:
-        event.id = event_id
-    return event
-
-
-def seed_order(harness: Harness) -> None:
-    harness.crm.records.setdefault("Order", {})[ORDER_ID] = dict(
-        order_event().data["fields"], TotalAmount=5230.4
-    )
-    items = harness.crm.records.setdefault("OrderItem", {})
-    items[to_18("802000000000001")] = {
-        "Id": to_18("802000000000001"),
-        "OrderId": ORDER_ID,
-        "Quantity": 2,
-        "UnitPrice": 2615.2,
-        "Description": "Pump 200",
-        "SKU__c": "PUMP-200",
-    }
-
-
-def erp_event(kind: str, record_type: str, record: dict[str, Any]) -> wire.CloudEvent:
-    return wire.CloudEvent(
-        source="/sandbox/erp",
-        type=kind,
-        subject=record["id"],
-        data={
-            "recordType": record_type,
-            "id": record["id"],
-            "externalId": record.get("externalId"),
-            "record": record,
-        },
-        correlationid=wire.new_correlation_id(),
-    )
-
-
-def sync_account(harness: Harness) -> str:
-    seed_account(harness)
-    harness.post_event("/webhooks/crm", account_event())
-    return str(
-        wait_until(
-            lambda: harness.crm.records["Account"][ACCOUNT_ID].get("ERP_Customer_Id__c"),
-            "the account sync",
-        )
-    )
 
 
 def test_activated_order_becomes_erp_sales_order(harness: Harness) -> None:
@@ -219,7 +100,7 @@ def test_draft_order_is_not_sent(harness: Harness) -> None:
 
     harness.post_event("/webhooks/crm", event)
 
-    messages = wait_until(lambda: _handled_messages(harness, event.correlationid), "the draft")
+    messages = wait_until(lambda: handled_messages(harness, event.correlationid), "the draft")
     assert messages[0]["status"] == "ignored"
     assert harness.erp.calls("PUT", "salesOrder") == []
 

@@ -6,8 +6,16 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-from conftest import CRM_SECRET, Harness, wait_until
-from test_flow import ACCOUNT_ID, account_event, order_event, seed_account, seed_order
+from engine_support import (
+    ACCOUNT_ID,
+    CRM_SECRET,
+    Harness,
+    account_event,
+    order_event,
+    seed_account,
+    seed_order,
+    wait_until,
+)
 
 from opsconsole import wire
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import Harness, wait_until
-from test_flow import ACCOUNT_ID, account_event, seed_account
+from engine_support import ACCOUNT_ID, Harness, account_event, seed_account, wait_until
 
 from opsconsole.engine.identity import to_18
 

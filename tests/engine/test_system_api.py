@@ -6,8 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
-from conftest import Harness, wait_until
-from test_flow import ACCOUNT_ID, sync_account
+from engine_support import ACCOUNT_ID, Harness, sync_account, wait_until
 
 from opsconsole import wire
 
