@@ -146,7 +146,8 @@ def lint(
 FUZZ_HELP = (
     "Fuzz an HTTP API from its OpenAPI document with schemathesis.\n\n"
     "Every operation gets generated requests that fit the document (positive) and that break "
-    "it (negative). When the document has OpenAPI links, a stateful run chains operations too. "
+    "it (negative). A stateful run chains operations along the document's OpenAPI links and "
+    "the links schemathesis infers from it. "
     "A check fails on any 5xx response and on any response body that breaks the schema the "
     "document declares for it. Each failure shows the shrunk request as a curl command, the "
     "response, and the seed that repeats the run.\n\n"
@@ -218,7 +219,9 @@ def fuzz(
         None, "--seed", help="Seed for the generator; repeats an earlier run (shown per failure)."
     ),
     stateful: bool = typer.Option(
-        True, "--stateful/--no-stateful", help="Chain operations along OpenAPI links."
+        True,
+        "--stateful/--no-stateful",
+        help="Chain operations along declared and inferred OpenAPI links.",
     ),
     check: list[str] = typer.Option(
         [],
