@@ -103,3 +103,16 @@ def test_fuzz_unknown_embedded_api_exits_two() -> None:
 
     assert result.exit_code == 2
     assert "Unknown API 'wms'" in result.output
+
+
+def test_fuzz_embedded_erp_passes(tmp_path: Path) -> None:
+    pytest.importorskip("opsconsole.sandboxes.erp.app")
+    junit = tmp_path / "erp.xml"
+    arguments = ["contracts", "fuzz", "--api", "erp", "--max-examples", "3", "--seed", "1"]
+    arguments += ["--no-stateful", "--junit", str(junit), "-w", str(tmp_path)]
+
+    result = runner.invoke(app, arguments)
+
+    assert result.exit_code == 0, result.output
+    assert "Fuzzing erp at http://127.0.0.1:" in result.output
+    assert int(ET.parse(junit).getroot().get("tests") or 0) > 10
