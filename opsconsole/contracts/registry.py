@@ -184,6 +184,12 @@ def _read_entry(path: Path, schemas_dir: Path) -> SchemaEntry:
             f"Schema {path} is a JSON {type(contents).__name__}, not an object. "
             f"A schema file holds one JSON object with $schema, $id and type."
         )
+    for keyword in ("$id", "$schema"):
+        if keyword in contents and not isinstance(contents[keyword], str):
+            raise SchemaLoadError(
+                f"Schema {path} has a non-string {keyword} ({contents[keyword]!r}). "
+                f"Make {keyword} a URI string."
+            )
     declared = contents.get("$id")
     uri = _normalise_uri(declared) if isinstance(declared, str) else path.resolve().as_uri()
     name = path.relative_to(schemas_dir).with_suffix("").as_posix()

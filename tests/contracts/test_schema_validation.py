@@ -321,3 +321,11 @@ def test_progress_reported_at_end(tmp_path: Path) -> None:
     validate_workspace(workspace, on_progress=seen.append)
 
     assert seen == [PayloadsChecked(done=2, total=2, failed=1)]
+
+
+@pytest.mark.parametrize("keyword", ["$id", "$schema"])
+def test_non_string_id_or_dialect_rejected(tmp_path: Path, keyword: str) -> None:
+    workspace = _workspace(tmp_path, ("sales-order.v1", {**ORDER_SCHEMA, keyword: 7}))
+
+    with pytest.raises(SchemaLoadError, match=f"non-string \\{keyword}"):
+        load_schemas(workspace.schemas_dir)
