@@ -1,4 +1,4 @@
-"""The CRM token endpoint answers malformed requests with an OAuth 2.0 error body."""
+"""The CRM token endpoint returns an OAuth 2.0 error body for malformed requests."""
 
 from __future__ import annotations
 
