@@ -114,7 +114,8 @@ class RetryPolicy:
     def delay(self, attempts: int, failure: FailureClass, retry_after: float | None) -> float:
         """Return the wait before the next attempt, honouring the target's Retry-After."""
         ceiling = DEPENDENCY_MAX_DELAY_SECONDS if failure is FailureClass.DEPENDENCY else None
-        backoff = min(self.base_seconds * 2 ** max(attempts - 1, 0), ceiling or self.max_seconds)
+        growth = float(2 ** max(attempts - 1, 0))
+        backoff = min(self.base_seconds * growth, ceiling or self.max_seconds)
         backoff *= random.uniform(0.8, 1.2)
         return max(backoff, retry_after or 0.0)
 

@@ -43,7 +43,7 @@ class CustomerCreate(canonical.CustomerChange):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1)  # type: ignore[assignment]
+    name: str = Field(min_length=1)
 
 
 @router.post("", status_code=201)

@@ -92,6 +92,6 @@ class ErpClient:
         response = self.request("PUT", path, json=body, headers=headers)
         location = response.headers.get("Location")
         if location:
-            return location.rstrip("/").rsplit("/", 1)[-1]
+            return str(location).rstrip("/").rsplit("/", 1)[-1]
         record = self.request("GET", path, headers=headers).json()
         return str(record["id"])
