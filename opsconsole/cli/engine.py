@@ -24,7 +24,7 @@ app = typer.Typer(help="Run the reference sync engine on its own.", no_args_is_h
 def serve(
     host: str = typer.Option(DEFAULT_HOST, help="Loopback address to listen on: 127.0.0.1 or ::1."),
     port: int = typer.Option(
-        DEFAULT_ENGINE_PORT, min=0, max=65535, help="TCP port; 0 picks a free one."
+        DEFAULT_ENGINE_PORT, min=0, max=65535, help="TCP port. 0 picks a free one."
     ),
     database_url: str = typer.Option(
         "",
@@ -56,12 +56,12 @@ def serve(
     crm_webhook_secret: list[str] = typer.Option(
         ...,
         envvar="OPSCONSOLE_CRM_WEBHOOK_SECRET",
-        help="HMAC secret of CRM webhooks; repeat to accept an old and a new one while rotating.",
+        help="HMAC secret of CRM webhooks. Repeat to accept an old and a new one while rotating.",
     ),
     erp_event_secret: list[str] = typer.Option(
         ...,
         envvar="OPSCONSOLE_ERP_EVENT_SECRET",
-        help="HMAC secret of ERP events; repeat to accept an old and a new one while rotating.",
+        help="HMAC secret of ERP events. Repeat to accept an old and a new one while rotating.",
     ),
     max_attempts: int = typer.Option(
         6, min=1, help="Delivery attempts before an outbound call goes to the dead-letter queue."

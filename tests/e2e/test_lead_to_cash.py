@@ -17,15 +17,15 @@ WAIT_SECONDS = 30.0
 API = "/services/data/v60.0"
 
 
-def wait_for(check: Callable[[], Any], what: str) -> Any:
-    """Poll `check` until it returns something truthy; fail naming `what` after a while."""
+def wait_for(check: Callable[[], Any], description: str) -> Any:
+    """Poll `check` until it returns something truthy; fail naming `description` after a while."""
     deadline = time.monotonic() + WAIT_SECONDS
     while time.monotonic() < deadline:
         result = check()
         if result:
             return result
         time.sleep(0.1)
-    pytest.fail(f"Timed out after {WAIT_SECONDS:.0f} s waiting for {what}.")
+    pytest.fail(f"Timed out after {WAIT_SECONDS:.0f} s waiting for {description}.")
 
 
 @pytest.fixture

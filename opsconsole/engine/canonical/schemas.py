@@ -1,6 +1,6 @@
 """Validate payloads against the canonical JSON Schemas, resolving `$ref` only from disk.
 
-Every schema file in the schema directory is registered under its `$id`; a `$ref` to any
+Every schema file in the schema directory is registered under its `$id`. A `$ref` to any
 other URI fails instead of being fetched, so validation never reaches the network.
 """
 

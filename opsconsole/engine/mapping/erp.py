@@ -138,8 +138,8 @@ def sales_order_to_erp(order: SalesOrder, *, erp_customer_id: str) -> dict[str, 
 def _erp_line(line: OrderLine, index: int) -> dict[str, Any]:
     if not line.sku:
         raise MappingError(
-            f"Order line {index + 1} has no SKU; the ERP needs an item on every line.",
-            [FieldError(f"/lines/{index}/sku", "missing; set SKU__c on the OrderItem", "required")],
+            f"Order line {index + 1} has no SKU, but the ERP needs an item on every line.",
+            [FieldError(f"/lines/{index}/sku", "missing. Set SKU__c on the OrderItem", "required")],
         )
     item: dict[str, Any] = {
         "item": {"refName": line.sku},
