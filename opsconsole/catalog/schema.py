@@ -1,0 +1,68 @@
+"""The JSON Schema for catalog entities that ships with opsconsole, and checks against it."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError as SchemaViolation
+
+from opsconsole.catalog.findings import Finding
+from opsconsole.catalog.loader import Document
+
+SCHEMA_RESOURCE = "entity.schema.json"
+
+
+@cache
+def entity_schema() -> dict[str, Any]:
+    """Load the catalog entity schema (JSON Schema 2020-12)."""
+    text = resources.files("opsconsole.catalog").joinpath(SCHEMA_RESOURCE).read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+@cache
+def _validator() -> Draft202012Validator:
+    return Draft202012Validator(entity_schema(), format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def check_document(document: Document) -> list[Finding]:
+    """Return one `schema` finding per violation in `document`, deepest cause first."""
+    errors = sorted(_validator().iter_errors(document.data), key=lambda error: error.path)
+    return [_finding(document, leaf) for error in errors for leaf in _leaves(error)]
+
+
+def _leaves(error: SchemaViolation) -> list[SchemaViolation]:
+    # A failed if/then or oneOf reports a vague parent error; its sub-errors say what to fix.
+    if not error.context:
+        return [error]
+    best = [leaf for sub in error.context for leaf in _leaves(sub)]
+    deepest = max(len(leaf.absolute_path) for leaf in best)
+    return [leaf for leaf in best if len(leaf.absolute_path) == deepest][:3]
+
+
+def _finding(document: Document, error: SchemaViolation) -> Finding:
+    path = tuple(error.absolute_path)
+    where = "/".join(str(part) for part in path) or "(document)"
+    return Finding(
+        rule="schema",
+        severity="error",
+        message=f"{where}: {error.message}.",
+        file=document.file,
+        line=document.line_of(path),
+        entity=_entity_label(document.data),
+    )
+
+
+def _entity_label(data: Any) -> str | None:
+    if not isinstance(data, dict):
+        return None
+    metadata = data.get("metadata")
+    name = metadata.get("name") if isinstance(metadata, dict) else None
+    kind = data.get("kind")
+    if not isinstance(name, str):
+        return None
+    return f"{str(kind).lower()}:{name}" if isinstance(kind, str) else name
