@@ -59,9 +59,7 @@ def catalog_files(catalog_dir: Path) -> list[Path]:
     return sorted(path for path in files if path.is_file())
 
 
-def load_documents(
-    paths: list[Path], root: Path
-) -> tuple[list[Document], list[SyntaxProblem]]:
+def load_documents(paths: list[Path], root: Path) -> tuple[list[Document], list[SyntaxProblem]]:
     """Parse every file in `paths`; file names in the result are relative to `root`."""
     documents: list[Document] = []
     problems: list[SyntaxProblem] = []

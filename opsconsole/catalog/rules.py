@@ -7,9 +7,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from opsconsole.catalog.catalog import Catalog, LoadResult
+from opsconsole.catalog.catalog import LoadResult
 from opsconsole.catalog.findings import Finding, Severity
-from opsconsole.catalog.loader import Document, JsonPath
+from opsconsole.catalog.loader import JsonPath
 from opsconsole.catalog.model import Entity, EntityRef, Touchpoint
 
 _CRON_FIELD = re.compile(r"^[0-9A-Za-z*/,\-?LW#]+$")
