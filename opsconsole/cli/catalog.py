@@ -82,7 +82,7 @@ def _print_findings(findings: list[Finding], entity_count: int) -> None:
         colour = "red" if finding.severity == "error" else "yellow"
         console.print(
             f"{finding.location}: [{colour}]{finding.severity}[/{colour}] "
-            escape(f"[{finding.rule}] {finding.message}"),
+            + escape(f"[{finding.rule}] {finding.message}"),
             soft_wrap=True,
         )
     errors = sum(1 for finding in findings if finding.severity == "error")
