@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from opsconsole.catalog.findings import Finding
+from opsconsole.catalog.gc import gc_paused
 from opsconsole.catalog.loader import Document, catalog_files, load_documents
 from opsconsole.catalog.model import Entity, EntityRef, Touchpoint, entity_from_document
 from opsconsole.catalog.schema import check_document
@@ -24,8 +25,15 @@ class Catalog:
 
     def __post_init__(self) -> None:
         self._index: dict[EntityRef, Entity] = {}
+        self._by_kind: dict[str, list[Entity]] = {}
         for entity in self.entities:
             self._index.setdefault(entity.ref, entity)
+            self._by_kind.setdefault(entity.kind.lower(), []).append(entity)
+        self._touchpoints = [e for e in self.entities if isinstance(e, Touchpoint)]
+        self._middleware = [
+            system for system in self.of_kind("system") if system.spec.get("type") == "middleware"
+        ]
+        self._middleware_refs = {system.ref for system in self._middleware}
 
     def get(self, ref: EntityRef) -> Entity | None:
         """Return the entity with reference `ref`, or None."""
@@ -37,13 +45,12 @@ class Catalog:
 
     def of_kind(self, kind: str) -> list[Entity]:
         """Return the entities of `kind` (case-insensitive), in file order."""
-        wanted = kind.lower()
-        return [entity for entity in self.entities if entity.kind.lower() == wanted]
+        return list(self._by_kind.get(kind.lower(), []))
 
     @property
     def touchpoints(self) -> list[Touchpoint]:
         """Every touchpoint, in file order."""
-        return [entity for entity in self.entities if isinstance(entity, Touchpoint)]
+        return self._touchpoints
 
     @property
     def systems(self) -> list[Entity]:
@@ -56,12 +63,11 @@ class Catalog:
 
     def is_middleware(self, ref: str) -> bool:
         """Tell whether `ref` points to a system of type middleware."""
-        system = self.resolve(ref, "system")
-        return system is not None and system.spec.get("type") == "middleware"
+        return EntityRef.parse(ref, "system") in self._middleware_refs
 
     def middleware(self) -> list[Entity]:
         """Systems of type middleware, the hubs touchpoints should run through."""
-        return [system for system in self.systems if system.spec.get("type") == "middleware"]
+        return list(self._middleware)
 
 
 @dataclass
@@ -85,12 +91,13 @@ def load_catalog(root: Path, catalog_dir: Path | None = None) -> LoadResult:
             f"Catalog folder {folder} not found. Create it, or pass --workspace DIR pointing to "
             "a folder that contains catalog/."
         )
-    documents, problems = load_documents(catalog_files(folder), root)
+    with gc_paused():
+        documents, problems = load_documents(catalog_files(folder), root)
+        catalog, schema_findings = build_catalog(root, documents)
     findings = [
         Finding(rule="yaml-syntax", severity="error", message=p.message, file=p.file, line=p.line)
         for p in problems
     ]
-    catalog, schema_findings = build_catalog(root, documents)
     return LoadResult(catalog, documents, findings + schema_findings)
 
 

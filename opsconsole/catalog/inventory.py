@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from opsconsole.catalog.catalog import Catalog
 from opsconsole.catalog.findings import Finding
+from opsconsole.catalog.gc import gc_paused
 from opsconsole.catalog.model import (
     CRITICALITIES,
     IMPACT_CATEGORIES,
@@ -107,6 +108,11 @@ class InventoryReport(BaseModel):
 
 def build_report(catalog: Catalog, findings: list[Finding]) -> InventoryReport:
     """Compute the inventory report for `catalog`, with `findings` from validation as gaps."""
+    with gc_paused():
+        return _build_report(catalog, findings)
+
+
+def _build_report(catalog: Catalog, findings: list[Finding]) -> InventoryReport:
     touchpoints = catalog.touchpoints
     owners = object_owners(catalog)
     gaps = _gaps_by_entity(findings)

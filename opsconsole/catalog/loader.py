@@ -17,11 +17,13 @@ JsonPath = tuple[str | int, ...]
 
 # libyaml parses about ten times faster than the pure-Python parser; both keep marks.
 _LOADER: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_INT = "tag:yaml.org,2002:int"
-_FLOAT = "tag:yaml.org,2002:float"
-_BOOL = "tag:yaml.org,2002:bool"
-_NULL = "tag:yaml.org,2002:null"
 _SCALAR_CONSTRUCTOR = yaml.SafeLoader("")
+_CONSTRUCTORS = {
+    "tag:yaml.org,2002:int": _SCALAR_CONSTRUCTOR.construct_yaml_int,
+    "tag:yaml.org,2002:float": _SCALAR_CONSTRUCTOR.construct_yaml_float,
+    "tag:yaml.org,2002:bool": _SCALAR_CONSTRUCTOR.construct_yaml_bool,
+    "tag:yaml.org,2002:null": _SCALAR_CONSTRUCTOR.construct_yaml_null,
+}
 
 
 @dataclass
@@ -81,30 +83,41 @@ def parse_text(text: str, file: str) -> Iterator[Document]:
     for node in yaml.compose_all(text, Loader=_LOADER):
         if node is None:
             continue
-        lines: dict[JsonPath, int] = {}
+        lines: dict[JsonPath, int] = {(): node.start_mark.line + 1}
         data = _build(node, (), lines)
         yield Document(data, file, lines)
 
 
 def _build(node: yaml.Node, path: JsonPath, lines: dict[JsonPath, int]) -> Any:
-    lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
             key = str(_scalar(key_node)) if isinstance(key_node, yaml.ScalarNode) else "?"
-            result[key] = _build(value_node, (*path, key), lines)
-            lines[(*path, key)] = key_node.start_mark.line + 1
+            child = (*path, key)
+            # A key's line is where its value starts for scalars and flow collections, and the
+            # line above for block collections; the key line is the one an author looks for.
+            lines[child] = key_node.start_mark.line + 1
+            result[key] = _build_value(value_node, child, lines)
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_build(item, (*path, index), lines) for index, item in enumerate(node.value)]
+        items = []
+        for index, item in enumerate(node.value):
+            lines[(*path, index)] = item.start_mark.line + 1
+            items.append(_build_value(item, (*path, index), lines))
+        return items
     return _scalar(node)
+
+
+def _build_value(node: yaml.Node, path: JsonPath, lines: dict[JsonPath, int]) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        return _scalar(node)
+    return _build(node, path, lines)
 
 
 def _scalar(node: yaml.Node) -> Any:
     # Dates and timestamps stay strings: the schema and the reports treat them as text.
-    if node.tag in (_INT, _FLOAT, _BOOL, _NULL):
-        return _SCALAR_CONSTRUCTOR.construct_object(node)
-    return node.value
+    constructor = _CONSTRUCTORS.get(node.tag)
+    return node.value if constructor is None else constructor(node)
 
 
 def _display_name(path: Path, root: Path) -> str:

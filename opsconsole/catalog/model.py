@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -48,16 +49,22 @@ class EntityRef:
     @classmethod
     def parse(cls, text: str, default_kind: str) -> EntityRef:
         """Parse `name`, `kind:name` or `kind:namespace/name`, filling in defaults."""
-        match = _REF.match(text.strip())
-        if match is None:
-            return cls(default_kind, DEFAULT_NAMESPACE, text.strip())
-        kind = (match["kind"] or default_kind).lower()
-        return cls(kind, match["namespace"] or DEFAULT_NAMESPACE, match["name"])
+        return _parse_ref(text, default_kind)
 
     def __str__(self) -> str:
         if self.namespace == DEFAULT_NAMESPACE:
             return f"{self.kind}:{self.name}"
         return f"{self.kind}:{self.namespace}/{self.name}"
+
+
+# Reports parse the same few hundred references tens of thousands of times.
+@lru_cache(maxsize=65536)
+def _parse_ref(text: str, default_kind: str) -> EntityRef:
+    match = _REF.match(text.strip())
+    if match is None:
+        return EntityRef(default_kind, DEFAULT_NAMESPACE, text.strip())
+    kind = (match["kind"] or default_kind).lower()
+    return EntityRef(kind, match["namespace"] or DEFAULT_NAMESPACE, match["name"])
 
 
 class _Spec(BaseModel):
@@ -177,6 +184,7 @@ class Touchpoint(Entity):
         return latency_class(self.touchpoint.latency.target)
 
 
+_DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 LATENCY_CLASSES: tuple[tuple[str, float], ...] = (
     ("real-time", 10.0),
@@ -188,12 +196,13 @@ LATENCY_CLASSES: tuple[tuple[str, float], ...] = (
 
 def duration_seconds(text: str) -> float:
     """Convert a duration such as '2s', '15m' or '24h' to seconds."""
-    match = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)", text.strip())
+    match = _DURATION.fullmatch(text.strip())
     if match is None:
         raise ValueError(f"Invalid duration {text!r}; write a number and ms, s, m, h or d.")
     return float(match[1]) * _UNIT_SECONDS[match[2]]
 
 
+@lru_cache(maxsize=1024)
 def latency_class(target: str) -> str:
     """Name the latency class of a target: real-time (≤ 10 s) up to daily-or-slower (> 4 h)."""
     seconds = duration_seconds(target)

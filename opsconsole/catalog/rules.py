@@ -9,6 +9,7 @@ from pathlib import Path
 
 from opsconsole.catalog.catalog import LoadResult
 from opsconsole.catalog.findings import Finding, Severity
+from opsconsole.catalog.gc import gc_paused
 from opsconsole.catalog.loader import JsonPath
 from opsconsole.catalog.model import Entity, EntityRef, Touchpoint
 
@@ -52,8 +53,9 @@ def validate(result: LoadResult) -> list[Finding]:
     """Run every rule and return the loading findings plus the rules' findings, sorted."""
     context = _Context(result)
     findings = list(result.findings)
-    for rule in RULES:
-        findings.extend(rule(context))
+    with gc_paused():
+        for rule in RULES:
+            findings.extend(rule(context))
     return sorted(findings, key=lambda f: (f.file, f.line, f.rule))
 
 
