@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from typing import Any
 
+import fastjsonschema
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError as SchemaViolation
 
@@ -29,8 +31,25 @@ def _validator() -> Draft202012Validator:
     return Draft202012Validator(entity_schema(), format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
+@cache
+def _fast_check() -> Callable[[Any], Any]:
+    # fastjsonschema compiles the schema to Python that passes a valid document about ten times
+    # faster than jsonschema, but it stops at the first error with a terse message, so it only
+    # decides whether jsonschema needs to run. Compiling takes about 0.4 s, once per process.
+    # It supports drafts up to 7; the schema uses no keyword that draft 2020-12 added, and its
+    # `$defs` are plain JSON pointers, which resolve the same way.
+    schema = {**entity_schema(), "$schema": "http://json-schema.org/draft-07/schema#"}
+    check: Callable[[Any], Any] = fastjsonschema.compile(schema)
+    return check
+
+
 def check_document(document: Document) -> list[Finding]:
     """Return one `schema` finding per violation in `document`, deepest cause first."""
+    try:
+        _fast_check()(document.data)
+        return []
+    except fastjsonschema.JsonSchemaException:
+        pass  # jsonschema below lists every violation with its path
     errors = sorted(_validator().iter_errors(document.data), key=lambda error: error.path)
     return [_finding(document, leaf) for error in errors for leaf in _leaves(error)]
 
