@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -177,7 +177,7 @@ def import_csv(path: Path, mapping: CsvMapping) -> ImportResult:
     """Make one Touchpoint per spreadsheet row, using `mapping` to find and translate values."""
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
-        headers = reader.fieldnames or []
+        headers = list(reader.fieldnames or [])
         _check_columns(path, headers, mapping)
         result = ImportResult()
         for number, row in enumerate(reader, start=2):
@@ -190,7 +190,7 @@ def import_csv(path: Path, mapping: CsvMapping) -> ImportResult:
     return result
 
 
-def _check_columns(path: Path, headers: list[str], mapping: CsvMapping) -> None:
+def _check_columns(path: Path, headers: Sequence[str], mapping: CsvMapping) -> None:
     for field in CSV_REQUIRED:
         column = mapping.columns.get(field, field)
         if column not in headers and field not in mapping.defaults:

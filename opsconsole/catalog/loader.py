@@ -117,7 +117,9 @@ def _build_value(node: yaml.Node, path: JsonPath, lines: dict[JsonPath, int]) ->
 def _scalar(node: yaml.Node) -> Any:
     # Dates and timestamps stay strings: the schema and the reports treat them as text.
     constructor = _CONSTRUCTORS.get(node.tag)
-    return node.value if constructor is None else constructor(node)
+    if constructor is None or not isinstance(node, yaml.ScalarNode):
+        return node.value
+    return constructor(node)
 
 
 def _display_name(path: Path, root: Path) -> str:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from opsconsole.catalog.catalog import load_catalog
 from opsconsole.catalog.findings import Finding
 from opsconsole.catalog.rules import validate
+
+WriteWorkspace = Callable[..., Path]
 
 BASE_ENTITIES: list[dict[str, Any]] = [
     {

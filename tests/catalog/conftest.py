@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from catalog_fixtures import BASE_ENTITIES
 
-WriteWorkspace = Callable[..., Path]
+# Tests are imported by path (importlib mode), so the helper module next to this file is put
+# on sys.path once for every test module in this folder.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from catalog_fixtures import BASE_ENTITIES, WriteWorkspace
 
 
 @pytest.fixture

@@ -6,8 +6,7 @@ import json
 from pathlib import Path
 from xml.etree import ElementTree
 
-from catalog_fixtures import touchpoint
-from conftest import WriteWorkspace
+from catalog_fixtures import WriteWorkspace, touchpoint
 from typer.testing import CliRunner
 
 from opsconsole.cli.main import app

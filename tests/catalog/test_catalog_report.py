@@ -9,8 +9,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-from catalog_fixtures import findings_of, touchpoint
-from conftest import WriteWorkspace
+from catalog_fixtures import WriteWorkspace, findings_of, touchpoint
 
 from opsconsole.catalog.catalog import load_catalog
 from opsconsole.catalog.graph import build_graph, to_dot, to_mermaid

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from catalog_fixtures import findings_of, rules_of, touchpoint
-from conftest import WriteWorkspace
+from catalog_fixtures import WriteWorkspace, findings_of, rules_of, touchpoint
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 
