@@ -3,8 +3,8 @@
 Usage: python bench/catalog_generate.py DIR [--touchpoints N]
 
 The catalog has 60 systems (one of them middleware), 12 teams and one file per 100
-touchpoints; a tenth of the touchpoints bypass the middleware and a few lack a runbook, so
-every report section has content.
+touchpoints. A tenth of the touchpoints bypass the middleware and a seventh lack a runbook,
+so every report section has content.
 """
 
 from __future__ import annotations

@@ -122,7 +122,7 @@ def _openapi_document(path: Path) -> dict[str, Any]:
 class CsvMapping(BaseModel):
     """How the columns of an inventory spreadsheet map to touchpoint fields.
 
-    `columns` maps a touchpoint field to the column header that holds it; `values` maps a
+    `columns` maps a touchpoint field to the header of the column that contains it; `values` maps a
     field's spreadsheet values to catalog values (e.g. mode: {SFTP: file-transfer});
     `defaults` fills fields the sheet lacks.
     """

@@ -94,8 +94,8 @@ def _build(node: yaml.Node, path: JsonPath, lines: dict[JsonPath, int]) -> Any:
         for key_node, value_node in node.value:
             key = str(_scalar(key_node)) if isinstance(key_node, yaml.ScalarNode) else "?"
             child = (*path, key)
-            # A key's line is where its value starts for scalars and flow collections, and the
-            # line above for block collections; the key line is the one an author looks for.
+            # Record the key's line, not the value's. A block collection starts on the line
+            # after its key, and authors look for the key.
             lines[child] = key_node.start_mark.line + 1
             result[key] = _build_value(value_node, child, lines)
         return result

@@ -1,7 +1,7 @@
 """Typed catalog entities: systems, components, APIs, groups and touchpoints.
 
-Documents are checked against `entity.schema.json` first; these models are built only from
-documents that passed, so their fields can be trusted by validation rules and reports.
+Documents are checked against `entity.schema.json` first. These models are built only from
+documents that passed, so validation rules and reports can trust their fields.
 """
 
 from __future__ import annotations
@@ -72,14 +72,14 @@ class _Spec(BaseModel):
 
 
 class Latency(_Spec):
-    """How fast a change must reach the target."""
+    """Latency target: the maximum delay before a change reaches the target system."""
 
     target: str
     description: str | None = None
 
 
 class FailureImpact(_Spec):
-    """What the business sees when the touchpoint fails."""
+    """Business consequence of a touchpoint failure, with its category."""
 
     category: str
     description: str
@@ -102,7 +102,7 @@ class Contract(_Spec):
 
 
 class Monitor(_Spec):
-    """A check that tells operators the touchpoint is failing."""
+    """A check that alerts operators when the touchpoint fails."""
 
     name: str
     type: str

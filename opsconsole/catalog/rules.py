@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 from opsconsole.catalog.catalog import LoadResult
 from opsconsole.catalog.findings import Finding, Severity
@@ -25,7 +24,7 @@ _EXPECTED_KIND = {
 
 
 class _Context:
-    """What every rule needs: the catalog, and the document of each entity for line numbers."""
+    """Catalog and parsed documents shared by the rules, so findings can carry line numbers."""
 
     def __init__(self, result: LoadResult) -> None:
         self.catalog = result.catalog
@@ -251,14 +250,6 @@ def _schedules(context: _Context) -> Iterator[Finding]:
 def _is_cron(text: str) -> bool:
     fields = text.split()
     return len(fields) == 5 and all(_CRON_FIELD.match(field) for field in fields)
-
-
-def workspace_relative(root: Path, path: Path) -> str:
-    """Show `path` relative to `root` when it is inside it."""
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return path.as_posix()
 
 
 RULES: tuple[Rule, ...] = (

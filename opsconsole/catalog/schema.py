@@ -55,7 +55,7 @@ def check_document(document: Document) -> list[Finding]:
 
 
 def _leaves(error: SchemaViolation) -> list[SchemaViolation]:
-    # A failed if/then or oneOf reports a vague parent error; its sub-errors say what to fix.
+    # A failed if/then or oneOf yields a vague parent error, and its sub-errors name the fix.
     if not error.context:
         return [error]
     best = [leaf for sub in error.context for leaf in _leaves(sub)]

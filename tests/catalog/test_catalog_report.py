@@ -193,7 +193,7 @@ def test_dot_graph_colours_edges_by_criticality(root: Path) -> None:
     assert '"hub" -> "erp" [label="api: sales-order", color="#d35400"' in text
 
 
-def test_svg_graph_is_well_formed_with_nodes_and_labels(root: Path) -> None:
+def test_svg_graph_has_nodes_and_labels(root: Path) -> None:
     svg = render_svg(build_graph(load_catalog(root).catalog))
 
     tree = ElementTree.fromstring(svg)
