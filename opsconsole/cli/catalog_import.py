@@ -67,7 +67,16 @@ def csv_command(
     ),
     output: Path | None = OUTPUT,
 ) -> None:
-    """Make one Touchpoint per spreadsheet row."""
+    """Make one Touchpoint per spreadsheet row.
+
+    Without --mapping, columns must be named like the fields: name, title, description, mode,
+    source, target, objects, direction, criticality, latency (e.g. 30s, 24h), schedule (cron),
+    impact_category, impact, owner, runbook, contracts, monitors, system_of_record,
+    data_classification, residency, process. name, mode, source, target, objects and
+    criticality are required. List cells are separated by ';'. A system_of_record item reads
+    'object=system' or 'object/status=system'. Rows with a required value missing are skipped
+    and reported.
+    """
     _finish(import_csv(file, load_mapping(mapping)), output)
 
 
