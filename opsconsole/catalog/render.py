@@ -75,9 +75,9 @@ def render_markdown(report: InventoryReport) -> str:
         parts += [f"## {heading}", ""]
         for group, names in getattr(report, key).items():
             parts += [f"### {group} ({len(names)})", "", *_md_touchpoints([rows[n] for n in names])]
-    parts += ["## Criticality × failure impact", "", *_md_matrix(report), ""]  # noqa: RUF001
-    parts += ["## Gaps found by validation", "", *_md_findings(report), ""]
-    parts += ["## Fan-in and fan-out per system", "", *_md_fans(report), ""]
+    parts += ["## Criticality × failure impact", "", *_md_matrix(report)]  # noqa: RUF001
+    parts += ["## Gaps found by validation", "", *_md_findings(report)]
+    parts += ["## Fan-in and fan-out per system", "", *_md_fans(report)]
     parts += ["## Objects, systems of record and touchpoints", "", *_md_objects(report)]
     parts += ["## Point-to-point touchpoints to retire", "", *_md_retirement(report)]
     return "\n".join(parts)

@@ -152,3 +152,28 @@ def test_import_csv_writes_valid_catalog_file(write_workspace: WriteWorkspace) -
     assert code == 0
     assert "Imported 1 entities (0 schema problems to fix)" in err
     assert validate_code == 0, out
+
+
+def test_import_backstage_and_openapi_commands(tmp_path: Path) -> None:
+    backstage = tmp_path / "catalog-info.yaml"
+    backstage.write_text(
+        "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: finance}\n"
+        "spec: {type: team, children: []}\n---\n"
+        "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata: {name: root}\n"
+        "spec: {targets: [./a.yaml]}\n",
+        encoding="utf-8",
+    )
+    openapi = tmp_path / "erp.yaml"
+    openapi.write_text("openapi: 3.1.0\ninfo: {title: ERP API, version: '1'}\npaths: {}\n", "utf-8")
+
+    code, out, err = _run("catalog", "import", "backstage", str(backstage))
+    api_code, api_out, _ = _run(
+        "catalog", "import", "openapi", str(openapi), "--system", "erp", "--owner", "finance"
+    )
+
+    assert code == 0
+    assert "kind: Group" in out
+    assert "Skipped" in err
+    assert "kind 'Location'" in err
+    assert api_code == 0
+    assert "name: erp-api" in api_out

@@ -78,3 +78,18 @@ def test_report_screenshot_is_kept(report_file: Path, tmp_path: Path) -> None:
     print(f"Screenshot of the catalog report: {screenshot}")
     assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert screenshot.stat().st_size > 50_000
+
+
+def test_report_prints_to_pdf(report_file: Path, tmp_path: Path) -> None:
+    pdf = tmp_path / "catalog-report.pdf"
+
+    _chromium(
+        tmp_path / "profile",
+        f"--print-to-pdf={pdf}",
+        "--no-pdf-header-footer",
+        report_file.as_uri(),
+    )
+
+    content = pdf.read_bytes()
+    assert content.startswith(b"%PDF-")
+    assert content.count(b"/Type /Page") - content.count(b"/Type /Pages") >= 2
