@@ -2,7 +2,8 @@
 
 Layout: hub and spoke. Middleware systems sit in the centre and every other system on an
 ellipse around them; edges are quadratic curves, bent apart when two systems talk both ways,
-and labelled beside their midpoint. Labels that would overlap are pushed down.
+and labelled beside them near the middle, at the first place that overlaps no node or other
+label.
 """
 
 from __future__ import annotations
@@ -43,13 +44,21 @@ class _Box:
         )
 
 
+@dataclass
+class _Label:
+    lines: list[str]
+    colour: str
+    candidates: list[_Box]
+    box: _Box
+
+
 def render_svg(graph: SystemGraph, title: str = "Touchpoints between systems") -> str:
     """Return an SVG document of `graph`; it needs no fonts, scripts or network to display."""
     centres = _layout(graph)
-    edge_parts, label_boxes = _edges(graph, centres)
-    _spread(label_boxes, [_node_box(centre) for centre in centres.values()])
-    body = [*edge_parts, *_labels(label_boxes), *_nodes(graph, centres)]
-    width, height = _extent(centres, [box for box, _, _ in label_boxes])
+    edge_parts, labels = _edges(graph, centres)
+    _place(labels, [_node_box(centre) for centre in centres.values()])
+    body = [*edge_parts, *_labels(labels), *_nodes(graph, centres)]
+    width, height = _extent(centres, [label.box for label in labels])
     legend, legend_height = _legend(height)
     return "\n".join(
         [
@@ -104,10 +113,10 @@ def _ring_order(graph: SystemGraph, names: list[str]) -> list[str]:
 
 def _edges(
     graph: SystemGraph, centres: dict[str, tuple[float, float]]
-) -> tuple[list[str], list[tuple[_Box, list[str], str]]]:
+) -> tuple[list[str], list[_Label]]:
     pairs = {(edge.source, edge.target) for edge in graph.edges}
     parts: list[str] = []
-    labels: list[tuple[_Box, list[str], str]] = []
+    labels: list[_Label] = []
     for edge in sorted(graph.edges, key=lambda e: CRITICALITIES.index(e.criticality), reverse=True):
         start, control, end = _curve(edge, centres, (edge.target, edge.source) in pairs)
         width = 1.5 + min(len(edge.touchpoints), 6) * 0.5
@@ -120,8 +129,8 @@ def _edges(
             "</path>"
         )
         lines = _label_lines(edge)
-        centre = _label_centre(start, control, end, lines)
-        labels.append((_label_box(lines, centre), lines, edge.colour))
+        candidates = _label_candidates(start, control, end, lines)
+        labels.append(_Label(lines, edge.colour, candidates, candidates[0]))
     return parts, labels
 
 
@@ -138,21 +147,33 @@ def _curve(
     return _border((x1, y1), control), control, _border((x2, y2), control)
 
 
-def _label_centre(
+def _label_candidates(
     start: tuple[float, float],
     control: tuple[float, float],
     end: tuple[float, float],
     lines: list[str],
-) -> tuple[float, float]:
-    # The label sits beside the curve on the outside of its bend, touching it at the midpoint.
+) -> list[_Box]:
+    """List places for an edge label, best first: beside the curve, near its middle.
+
+    Each box touches the curve at one point, first on the outside of the bend, then inside.
+    """
+    chord_x, chord_y = end[0] - start[0], end[1] - start[1]
+    length = math.hypot(chord_x, chord_y) or 1.0
+    normal_x, normal_y = -chord_y / length, chord_x / length
     middle = _point_on(start, control, end, 0.5)
-    chord_x, chord_y = (start[0] + end[0]) / 2, (start[1] + end[1]) / 2
-    normal_x, normal_y = middle[0] - chord_x, middle[1] - chord_y
-    size = math.hypot(normal_x, normal_y) or 1.0
-    normal_x, normal_y = normal_x / size, normal_y / size
-    box = _label_box(lines, (0.0, 0.0))
-    reach = box.width / 2 * abs(normal_x) + box.height / 2 * abs(normal_y) + 4
-    return middle[0] + normal_x * reach, middle[1] + normal_y * reach
+    outward = (middle[0] - (start[0] + end[0]) / 2) * normal_x
+    outward += (middle[1] - (start[1] + end[1]) / 2) * normal_y
+    if outward < 0:
+        normal_x, normal_y = -normal_x, -normal_y
+    size = _label_box(lines, (0.0, 0.0))
+    reach = size.width / 2 * abs(normal_x) + size.height / 2 * abs(normal_y) + 4
+    boxes = []
+    for t in (0.5, 0.4, 0.6, 0.3, 0.7):
+        x, y = _point_on(start, control, end, t)
+        for side in (1.0, -1.0):
+            centre = (x + side * normal_x * reach, y + side * normal_y * reach)
+            boxes.append(_label_box(lines, centre))
+    return boxes
 
 
 def _border(centre: tuple[float, float], toward: tuple[float, float]) -> tuple[float, float]:
@@ -193,23 +214,34 @@ def _node_box(centre: tuple[float, float]) -> _Box:
     return _Box(x - NODE_WIDTH / 2, y - NODE_HEIGHT / 2, NODE_WIDTH, NODE_HEIGHT)
 
 
-def _spread(labels: list[tuple[_Box, list[str], str]], obstacles: list[_Box]) -> None:
-    """Move labels down until none overlaps a node or a label placed before it."""
+def _place(labels: list[_Label], obstacles: list[_Box]) -> None:
+    """Give each label the first candidate box that overlaps no node and no placed label.
+
+    Larger labels are placed first. A label with no free candidate is pushed down from its
+    first candidate until it is clear.
+    """
     placed = list(obstacles)
-    for box, _, _ in sorted(labels, key=lambda item: (item[0].y, item[0].x)):
-        moved = True
-        while moved:
-            moved = False
-            for other in placed:
-                if box.overlaps(other):
-                    box.y = other.y + other.height + 2
-                    moved = True
-        placed.append(box)
+    for label in sorted(labels, key=lambda item: -item.box.width * item.box.height):
+        free = [box for box in label.candidates if not any(box.overlaps(o) for o in placed)]
+        label.box = free[0] if free else _pushed_down(label.candidates[0], placed)
+        placed.append(label.box)
 
 
-def _labels(labels: list[tuple[_Box, list[str], str]]) -> list[str]:
+def _pushed_down(box: _Box, placed: list[_Box]) -> _Box:
+    moved = True
+    while moved:
+        moved = False
+        for other in placed:
+            if box.overlaps(other):
+                box = _Box(box.x, other.y + other.height + 2, box.width, box.height)
+                moved = True
+    return box
+
+
+def _labels(labels: list[_Label]) -> list[str]:
     parts = []
-    for box, lines, colour in labels:
+    for label in labels:
+        box, lines, colour = label.box, label.lines, label.colour
         parts.append(
             f'<rect x="{box.x:.1f}" y="{box.y:.1f}" width="{box.width:.1f}" '
             f'height="{box.height:.1f}" rx="3" fill="#ffffff" fill-opacity="0.92" '

@@ -213,8 +213,8 @@ def test_graph_of_example_workspace_has_no_overlapping_labels() -> None:
     graph = build_graph(load_catalog(repository).catalog)
     centres = svg._layout(graph)
     _, labels = svg._edges(graph, centres)
-    svg._spread(labels, [svg._node_box(centre) for centre in centres.values()])
-    boxes = [box for box, _, _ in labels] + [svg._node_box(c) for c in centres.values()]
+    svg._place(labels, [svg._node_box(centre) for centre in centres.values()])
+    boxes = [label.box for label in labels] + [svg._node_box(c) for c in centres.values()]
 
     overlaps = [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1 :] if a.overlaps(b)]
 
