@@ -214,27 +214,51 @@ def _node_box(centre: tuple[float, float]) -> _Box:
     return _Box(x - NODE_WIDTH / 2, y - NODE_HEIGHT / 2, NODE_WIDTH, NODE_HEIGHT)
 
 
+class _Grid:
+    """Placed boxes bucketed by grid cell, so an overlap test looks only at nearby boxes."""
+
+    CELL = 200.0
+
+    def __init__(self, boxes: list[_Box]) -> None:
+        self._cells: dict[tuple[int, int], list[_Box]] = defaultdict(list)
+        for box in boxes:
+            self.add(box)
+
+    def _keys(self, box: _Box) -> list[tuple[int, int]]:
+        columns = range(int(box.x // self.CELL), int((box.x + box.width) // self.CELL) + 1)
+        rows = range(int(box.y // self.CELL), int((box.y + box.height) // self.CELL) + 1)
+        return [(column, row) for column in columns for row in rows]
+
+    def add(self, box: _Box) -> None:
+        for key in self._keys(box):
+            self._cells[key].append(box)
+
+    def first_overlap(self, box: _Box) -> _Box | None:
+        for key in self._keys(box):
+            for other in self._cells.get(key, ()):
+                if box.overlaps(other):
+                    return other
+        return None
+
+
 def _place(labels: list[_Label], obstacles: list[_Box]) -> None:
     """Give each label the first candidate box that overlaps no node and no placed label.
 
     Larger labels are placed first. A label with no free candidate is pushed down from its
     first candidate until it is clear.
     """
-    placed = list(obstacles)
+    grid = _Grid(obstacles)
     for label in sorted(labels, key=lambda item: -item.box.width * item.box.height):
-        free = [box for box in label.candidates if not any(box.overlaps(o) for o in placed)]
-        label.box = free[0] if free else _pushed_down(label.candidates[0], placed)
-        placed.append(label.box)
+        free = [box for box in label.candidates if grid.first_overlap(box) is None]
+        label.box = free[0] if free else _pushed_down(label.candidates[0], grid)
+        grid.add(label.box)
 
 
-def _pushed_down(box: _Box, placed: list[_Box]) -> _Box:
-    moved = True
-    while moved:
-        moved = False
-        for other in placed:
-            if box.overlaps(other):
-                box = _Box(box.x, other.y + other.height + 2, box.width, box.height)
-                moved = True
+def _pushed_down(box: _Box, grid: _Grid) -> _Box:
+    other = grid.first_overlap(box)
+    while other is not None:
+        box = _Box(box.x, other.y + other.height + 2, box.width, box.height)
+        other = grid.first_overlap(box)
     return box
 
 

@@ -12,13 +12,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from opsconsole.catalog.catalog import LoadResult, load_catalog
-from opsconsole.catalog.findings import Finding
+from opsconsole.catalog.findings import RULES, Finding
 from opsconsole.catalog.graph import CRITICALITY_COLOURS, build_graph, to_dot, to_mermaid
 from opsconsole.catalog.inventory import build_report
 from opsconsole.catalog.model import CRITICALITIES, MODES, Entity, EntityRef, Touchpoint
 from opsconsole.catalog.query import TouchpointFilter, select
 from opsconsole.catalog.render import render_csv, render_html, render_json, render_markdown
 from opsconsole.catalog.rules import validate
+from opsconsole.catalog.schema import entity_schema
 from opsconsole.catalog.svg import render_svg
 from opsconsole.cli import catalog_import
 from opsconsole.errors import ConfigError
@@ -91,8 +92,6 @@ def _print_findings(findings: list[Finding], entity_count: int) -> None:
 
 
 def _junit_xml(findings: list[Finding]) -> str:
-    from opsconsole.catalog.findings import RULES
-
     suite = ElementTree.Element(
         "testsuite",
         name="opsconsole catalog validate",
@@ -329,8 +328,6 @@ def graph_command(
 @app.command("schema")
 def schema_command() -> None:
     """Print the JSON Schema that catalog entities must follow."""
-    from opsconsole.catalog.schema import entity_schema
-
     typer.echo(json.dumps(entity_schema(), indent=2))
 
 
