@@ -47,18 +47,51 @@ def slug(text: str) -> str:
 
 
 def import_backstage(paths: list[Path]) -> ImportResult:
-    """Keep the System, Component, API and Group entities of Backstage catalog-info files."""
+    """Keep the System, Component, API and Group entities of Backstage catalog-info files.
+
+    Location entities are followed to the local files they list. URL targets and missing
+    files are skipped and reported.
+    """
     result = ImportResult()
-    for path in paths:
+    queue = [path.resolve() for path in paths]
+    seen: set[Path] = set()
+    while queue:
+        path = queue.pop(0)
+        if path in seen:
+            continue
+        seen.add(path)
         for document in parse_text(_read(path), path.as_posix()):
-            data = document.data
-            kind = data.get("kind") if isinstance(data, dict) else None
-            label = f"{path}:{document.line}"
-            if kind not in BACKSTAGE_KINDS:
-                result.skipped.append(f"{label}: kind {kind!r} is not kept in the catalog.")
-                continue
-            result.entities.append(_backstage_entity(data))
+            queue.extend(_keep_backstage(document.data, f"{path}:{document.line}", path, result))
     return result
+
+
+def _keep_backstage(data: Any, label: str, path: Path, result: ImportResult) -> list[Path]:
+    kind = data.get("kind") if isinstance(data, dict) else None
+    if kind == "Location":
+        return _location_targets(data, label, path, result)
+    if kind not in BACKSTAGE_KINDS:
+        result.skipped.append(f"{label}: kind {kind!r} is not kept in the catalog.")
+        return []
+    result.entities.append(_backstage_entity(data))
+    return []
+
+
+def _location_targets(
+    data: dict[str, Any], label: str, path: Path, result: ImportResult
+) -> list[Path]:
+    spec = data.get("spec") or {}
+    targets = [*spec.get("targets", []), *([spec["target"]] if "target" in spec else [])]
+    local = []
+    for target in targets:
+        if "://" in str(target):
+            result.skipped.append(f"{label}: Location target {target} is a URL, not followed.")
+            continue
+        file = (path.parent / str(target)).resolve()
+        if not file.is_file():
+            result.skipped.append(f"{label}: Location target {file} not found.")
+            continue
+        local.append(file)
+    return local
 
 
 def _backstage_entity(data: dict[str, Any]) -> dict[str, Any]:

@@ -174,6 +174,6 @@ def test_import_backstage_and_openapi_commands(tmp_path: Path) -> None:
     assert code == 0
     assert "kind: Group" in out
     assert "Skipped" in err
-    assert "kind 'Location'" in err
+    assert "a.yaml not found" in err
     assert api_code == 0
     assert "name: erp-api" in api_out

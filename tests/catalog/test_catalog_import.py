@@ -105,6 +105,23 @@ def test_backstage_import_keeps_supported_kinds(tmp_path: Path) -> None:
     assert _schema_problems(result.entities) == []
 
 
+def test_backstage_import_follows_locations(tmp_path: Path) -> None:
+    (tmp_path / "teams").mkdir()
+    (tmp_path / "teams" / "erp.yaml").write_text(BACKSTAGE, encoding="utf-8")
+    root = tmp_path / "catalog-info.yaml"
+    root.write_text(
+        "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata: {name: all}\n"
+        "spec:\n  targets: [./teams/erp.yaml, ./catalog-info.yaml, "
+        "https://git.example.test/x.yaml]\n",
+        encoding="utf-8",
+    )
+
+    result = import_backstage([root])
+
+    assert [e["kind"] for e in result.entities] == ["System", "Group", "API"]
+    assert any("is a URL, not followed" in note for note in result.skipped)
+
+
 def test_backstage_import_drops_server_fields(tmp_path: Path) -> None:
     source = tmp_path / "catalog-info.yaml"
     source.write_text(BACKSTAGE, encoding="utf-8")
