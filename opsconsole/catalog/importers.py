@@ -153,7 +153,7 @@ def _openapi_document(path: Path) -> dict[str, Any]:
 
 
 class CsvMapping(BaseModel):
-    """How the columns of an inventory spreadsheet map to touchpoint fields.
+    """Mapping from the columns of an inventory spreadsheet to touchpoint fields.
 
     `columns` maps a touchpoint field to the header of the column that contains it; `values` maps a
     field's spreadsheet values to catalog values (e.g. mode: {SFTP: file-transfer});

@@ -38,8 +38,8 @@ WORKSPACE = typer.Option(
     None,
     "--workspace",
     "-w",
-    help="Workspace folder holding catalog/. Default: $OPSCONSOLE_WORKSPACE, else the nearest "
-    "folder upwards with catalog/ or opsconsole.toml.",
+    help="Workspace folder that contains catalog/. Default: $OPSCONSOLE_WORKSPACE, else the "
+    "nearest folder upwards with catalog/ or opsconsole.toml.",
 )
 OUTPUT = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout.")
 
