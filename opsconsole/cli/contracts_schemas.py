@@ -228,6 +228,14 @@ def fuzz(
         "--check",
         help="Extra check to run: status_code_conformance or content_type_conformance. Repeatable.",
     ),
+    ca_file: Path | None = typer.Option(
+        None,
+        "--ca-file",
+        help="PEM CA bundle that verifies an https --base-url, e.g. the CRM sandbox's local CA "
+        "(.opsconsole/tls/sandbox-ca.pem in the workspace). Overrides REQUESTS_CA_BUNDLE.",
+        exists=True,
+        dir_okay=False,
+    ),
     workspace: Path | None = WORKSPACE_OPTION,
     junit: Path | None = JUNIT_OPTION,
     json_path: Path | None = JSON_OPTION,
@@ -238,6 +246,7 @@ def fuzz(
         seed=seed,
         stateful=stateful,
         extra_checks=tuple(check),
+        ca_file=ca_file,
     )
     console = Console()
     with _input_errors_reported(f"contracts fuzz {api}", junit, json_path):
@@ -245,7 +254,7 @@ def fuzz(
         document_path = _document_path(api, openapi, workspace)
         headers = _parse_headers(header)
         with open_target(
-            api, base_url=base_url, document_path=document_path, headers=headers
+            api, base_url=base_url, document_path=document_path, headers=headers, ca_file=ca_file
         ) as target:
             console.print(f"Fuzzing {target.name} at {target.base_url}", highlight=False)
             options = dataclasses.replace(options, headers=target.headers)

@@ -59,7 +59,8 @@ class FuzzOptions:
 
     `max_examples` is the number of generated requests per operation and mode (and the number
     of stateful scenarios). `seed` makes a run repeatable; without it a random seed is drawn
-    and reported.
+    and reported. `ca_file` is a PEM bundle to trust for an https API, such as the CRM
+    sandbox's local CA; it takes precedence over the REQUESTS_CA_BUNDLE environment variable.
     """
 
     max_examples: int = 50
@@ -68,6 +69,7 @@ class FuzzOptions:
     stateful: bool = True
     headers: dict[str, str] = field(default_factory=dict)
     extra_checks: tuple[str, ...] = ()
+    ca_file: Path | None = None
 
     def checks(self) -> list[CheckFunction]:
         """Return the check functions to run on every response."""
@@ -189,7 +191,11 @@ class _Runner:
     def call_and_check(self, case: Case[Any]) -> Response:
         """Send `case` with the configured headers and raise `_CaseFailure` on a failed check."""
         try:
-            response = case.call(headers=self.options.headers, timeout=REQUEST_TIMEOUT_SECONDS)
+            response = case.call(
+                headers=self.options.headers,
+                timeout=REQUEST_TIMEOUT_SECONDS,
+                verify=str(self.options.ca_file) if self.options.ca_file else True,
+            )
         except OSError as exc:
             raise _CaseFailure(case, None, [], error=f"Request failed: {exc}") from None
         try:

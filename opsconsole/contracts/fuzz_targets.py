@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 import socket
+import ssl
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -61,7 +62,9 @@ def workspace_openapi(openapi_dir: Path, api: str) -> Path | None:
     return matches[0] if matches else None
 
 
-def fetch_openapi(base_url: str, headers: dict[str, str]) -> dict[str, Any]:
+def fetch_openapi(
+    base_url: str, headers: dict[str, str], ca_file: Path | None = None
+) -> dict[str, Any]:
     """Download ``{base_url}/openapi.json`` from a running API.
 
     Raises:
@@ -69,7 +72,10 @@ def fetch_openapi(base_url: str, headers: dict[str, str]) -> dict[str, Any]:
     """
     url = f"{base_url.rstrip('/')}/openapi.json"
     try:
-        response = httpx.get(url, headers=headers, timeout=30.0)
+        verify: ssl.SSLContext | bool = (
+            ssl.create_default_context(cafile=str(ca_file)) if ca_file else True
+        )
+        response = httpx.get(url, headers=headers, timeout=30.0, verify=verify)
         response.raise_for_status()
         document = response.json()
     except (httpx.HTTPError, ValueError) as exc:
@@ -188,12 +194,16 @@ def _embedded(api: str, document_path: Path | None) -> Iterator[FuzzTarget]:
 
 @contextmanager
 def _remote(
-    api: str, base_url: str, document_path: Path | None, headers: dict[str, str]
+    api: str,
+    base_url: str,
+    document_path: Path | None,
+    headers: dict[str, str],
+    ca_file: Path | None,
 ) -> Iterator[FuzzTarget]:
     if document_path is not None:
         document = load_openapi(document_path)
     else:
-        document = fetch_openapi(base_url, headers)
+        document = fetch_openapi(base_url, headers, ca_file)
     yield FuzzTarget(api, base_url.rstrip("/"), document, dict(headers))
 
 
@@ -203,13 +213,15 @@ def open_target(
     base_url: str | None,
     document_path: Path | None,
     headers: dict[str, str],
+    ca_file: Path | None = None,
 ) -> AbstractContextManager[FuzzTarget]:
     """Start `api` embedded on loopback, or describe the running API at `base_url`.
 
     Headers given here are added to those an embedded target needs (they win on a clash).
+    `ca_file` is the PEM bundle that verifies a running https API's certificate.
     """
     if base_url is not None:
-        return _remote(api, base_url, document_path, headers)
+        return _remote(api, base_url, document_path, headers, ca_file)
     return _with_extra_headers(_embedded(api, document_path), headers)
 
 

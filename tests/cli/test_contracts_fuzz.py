@@ -116,3 +116,19 @@ def test_fuzz_embedded_erp_passes(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "Fuzzing erp at http://127.0.0.1:" in result.output
     assert int(ET.parse(junit).getroot().get("tests") or 0) > 10
+
+
+def test_fuzz_https_api_with_ca_file(tmp_path: Path) -> None:
+    from opsconsole.sandboxes.tls import local_tls
+
+    tls = local_tls(tmp_path / "state")
+    api = _quote_app(crash_on_long_currency=False)
+    with serve_in_thread(api, name="quotes-tls", tls=tls.server) as server:
+        arguments = ["contracts", "fuzz", "--api", "quotes", "--base-url", server.url]
+        arguments += ["--ca-file", str(tls.ca_file), "--max-examples", "5", "--seed", "3"]
+        arguments += ["-H", "X-Tenant: t1"]
+
+        result = runner.invoke(app, arguments)
+
+    assert server.url.startswith("https://")
+    assert result.exit_code == 0, result.output
