@@ -33,7 +33,7 @@ WORKSPACE_OPTION = typer.Option(
     None,
     "--workspace",
     "-w",
-    help="Workspace folder (holds contracts/). Default: $OPSCONSOLE_WORKSPACE, else the first "
+    help="Workspace folder (contains contracts/). Default: $OPSCONSOLE_WORKSPACE, else the first "
     "folder upwards from here with opsconsole.toml or catalog/.",
     file_okay=False,
 )
