@@ -197,3 +197,21 @@ def test_account_sync_runs_on_postgresql(harness_factory) -> None:  # type: igno
         with cleanup.begin() as connection:
             connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
         cleanup.dispose()
+
+
+def test_late_create_does_not_undo_update(harness: Harness) -> None:
+    sync_account(harness)
+    seed_order(harness)
+    update = order_event()
+    create = order_event(status="Draft")
+    create.type = wire.CRM_ORDER_CREATED
+    create.data["fields"]["SystemModstamp"] = "2026-03-02T09:00:00.000+0000"
+
+    harness.post_event("/webhooks/crm", update)
+    harness.post_event("/webhooks/crm", create)
+
+    wait_until(lambda: harness.erp.records.get("salesOrder"), "the ERP sales order")
+    messages = wait_until(lambda: handled_messages(harness, create.correlationid), "the create")
+    assert messages[0]["status"] == "ignored"
+    assert len(harness.erp.records["salesOrder"]) == 1
+    assert len(harness.erp.calls("PUT", "salesOrder")) == 1
