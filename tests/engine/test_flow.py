@@ -215,3 +215,38 @@ def test_late_create_does_not_undo_update(harness: Harness) -> None:
     assert messages[0]["status"] == "ignored"
     assert len(harness.erp.records["salesOrder"]) == 1
     assert len(harness.erp.calls("PUT", "salesOrder")) == 1
+
+
+def test_invoice_before_its_order_waits(harness: Harness) -> None:
+    invoice = {
+        "id": "78",
+        "externalId": "INV-1002",
+        "tranId": "INV-2026-0108",
+        # The fake ERP numbers records from 1001: the customer, then this sales order.
+        "createdFrom": {"id": "1002"},
+        "total": "99.90",
+        "currency": {"refName": "EUR"},
+        "status": "Open",
+        "tranDate": "2026-03-05",
+    }
+    early = erp_event(wire.ERP_INVOICE_CREATED, "invoice", invoice)
+    harness.post_event("/events/erp", early)
+    wait_until(
+        lambda: [
+            m
+            for m in harness.get("/ops/messages", correlation_id=early.correlationid).json()[
+                "inbox"
+            ]
+            if m["failure_class"] == "dependency" and m["status"] == "pending"
+        ],
+        "the invoice to wait for its sales order",
+    )
+
+    sync_account(harness)
+    seed_order(harness)
+    harness.post_event("/webhooks/crm", order_event())
+
+    invoices = wait_until(lambda: harness.crm.records.get("Invoice__c"), "the CRM invoice")
+    (crm_invoice,) = invoices.values()
+    assert crm_invoice["Order__c"] == ORDER_ID
+    assert harness.get("/ops/stats").json()["dlq"] == 0
