@@ -38,7 +38,7 @@ class PayloadChange:
 
 @dataclass
 class ReplayResult:
-    """What a replay did, or would do when it was a dry run."""
+    """Outcome of a replay: the edit it found and the message it queued (none on a dry run)."""
 
     dead_letter_id: int
     dry_run: bool
