@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import time
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import typer
 from pydantic import ValidationError as PydanticValidationError
 
 from opsconsole.engine.app import create_app
+from opsconsole.engine.logs import LOGGER_NAME
 from opsconsole.engine.settings import EngineSettings
 from opsconsole.errors import ConfigError, WorkspaceError
 from opsconsole.serve import serve_in_thread
@@ -76,6 +78,7 @@ def serve(
     ),
 ) -> None:
     """Serve the engine on loopback until Ctrl-C: webhooks, system API, ops API, metrics."""
+    _log_to_stderr()
     folder = state_dir or _default_state_dir()
     settings = _settings(
         database_url=database_url or sqlite_url(folder / "engine.sqlite"),
@@ -101,6 +104,14 @@ def serve(
         typer.echo("Stopping the engine.")
     finally:
         server.stop()
+
+
+def _log_to_stderr() -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger(LOGGER_NAME)
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
 
 
 def _settings(**values: object) -> EngineSettings:

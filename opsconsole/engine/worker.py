@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import Any
 
-import structlog
 from sqlalchemy import Engine
 
 from opsconsole.engine import inbox, outbox
 from opsconsole.engine.clients.failures import DeliveryError, FailureClass
 from opsconsole.engine.deliveries import Delivery, Systems, deliver
 from opsconsole.engine.flows import DependencyMissing, FlowContext, handle_event
+from opsconsole.engine.logs import get_logger
 from opsconsole.engine.metrics import EngineMetrics
 from opsconsole.engine.outbox import RetryPolicy, Trace
 from opsconsole.errors import IdentityError, ValidationError
 from opsconsole.store.db import transaction
 from opsconsole.store.tables import OutboxMessage
 
-log = structlog.get_logger("opsconsole.engine")
+log = get_logger()
 
 INBOX_BATCH = 50
 OUTBOX_BATCH = 20
@@ -133,7 +134,7 @@ class Worker:
         failure: FailureClass,
         error: str,
         retry_after: float | None,
-        bound: structlog.typing.FilteringBoundLogger,
+        bound: Any,
     ) -> None:
         assert message.id is not None
         with transaction(self.engine) as session:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+
+import pytest
 from engine_fakes import ENGINE_USER_ID
 from engine_support import (
     ACCOUNT_ID,
@@ -250,3 +253,17 @@ def test_invoice_before_its_order_waits(harness: Harness) -> None:
     (crm_invoice,) = invoices.values()
     assert crm_invoice["Order__c"] == ORDER_ID
     assert harness.get("/ops/stats").json()["dlq"] == 0
+
+
+def test_logs_carry_the_correlation_id(harness: Harness, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="opsconsole.engine")
+    seed_account(harness)
+    event = account_event()
+
+    harness.post_event("/webhooks/crm", event)
+
+    wait_until(lambda: handled_messages(harness, event.correlationid), "the event")
+    lines = [record.getMessage() for record in caplog.records]
+    tagged = [line for line in lines if f"correlation_id='{event.correlationid}'" in line]
+    assert any("event='event accepted'" in line for line in tagged)
+    assert any("event='event handled'" in line for line in tagged)
