@@ -220,5 +220,6 @@ def erp_client(server: RunningServer, client: tuple[str, str] = ENGINE) -> httpx
 
 @pytest.fixture
 def erp(erp_server: RunningServer) -> Iterator[httpx.Client]:
-    with erp_client(erp_server) as http:
-        yield http
+    http = erp_client(erp_server)
+    yield http
+    http.close()
