@@ -276,6 +276,13 @@ def _sorted(sobject: SObjectDef, rows: list[Record], keys: list[soql.OrderKey]) 
         definition = _field(sobject, key.field)
         present = [r for r in rows if r.get(definition.name) is not None]
         absent = [r for r in rows if r.get(definition.name) is None]
-        present.sort(key=lambda r, d=definition: _comparable(d, r[d.name]), reverse=key.descending)
+        present.sort(key=_sort_key(definition), reverse=key.descending)
         rows = present + absent if key.nulls_last else absent + present
     return rows
+
+
+def _sort_key(definition: FieldDef) -> Callable[[Record], Any]:
+    def key(row: Record) -> Any:
+        return _comparable(definition, row[definition.name])
+
+    return key
