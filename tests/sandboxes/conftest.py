@@ -1,0 +1,7 @@
+"""Fixtures for the sandbox tests; the helpers live in sandbox_helpers."""
+
+from __future__ import annotations
+
+from sandbox_helpers import crm_server, crm_session, erp, erp_server, receiver, sf, tls
+
+__all__ = ["crm_server", "crm_session", "erp", "erp_server", "receiver", "sf", "tls"]
