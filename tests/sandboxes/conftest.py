@@ -2,6 +2,21 @@
 
 from __future__ import annotations
 
-from sandbox_helpers import crm_server, crm_session, erp, erp_server, receiver, sf, tls
+import sys
+from pathlib import Path
+
+# Tests are imported by path (importlib mode), so the helper module next to this file is put
+# on sys.path for every test module in this folder.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from sandbox_helpers import (
+    crm_server,
+    crm_session,
+    erp,
+    erp_server,
+    receiver,
+    sf,
+    tls,
+)
 
 __all__ = ["crm_server", "crm_session", "erp", "erp_server", "receiver", "sf", "tls"]
