@@ -45,7 +45,7 @@ def test_account_becomes_one_linked_erp_customer(harness: Harness) -> None:
     assert {"system": "crm", "object": "customer", "id": ACCOUNT_ID} in xref["links"]
 
 
-def test_outbound_calls_carry_correlation_and_child_trace(harness: Harness) -> None:
+def test_outbound_calls_carry_trace_and_keys(harness: Harness) -> None:
     seed_account(harness)
     event = account_event()
     assert event.traceparent is not None
@@ -60,7 +60,12 @@ def test_outbound_calls_carry_correlation_and_child_trace(harness: Harness) -> N
         parent = call.headers["traceparent"]
         assert parent.split("-")[1] == trace_id
         assert parent != event.traceparent
-        assert call.headers["idempotency-key"]
+    erp_key = harness.erp.calls("PUT", "/customer/")[0].headers["idempotency-key"]
+    crm_key = harness.crm.calls("PATCH", ACCOUNT_ID)[0].headers["idempotency-key"]
+    assert erp_key.startswith("customer:")
+    assert erp_key.endswith(":erp.customer.upsert:1")
+    assert ":crm.record.update:" in crm_key
+    assert erp_key.split(":")[1] == crm_key.split(":")[1]
 
 
 def test_echo_of_engine_write_is_ignored(harness: Harness) -> None:
