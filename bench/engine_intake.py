@@ -2,7 +2,7 @@
 
 Run from the repository root: `python bench/engine_intake.py [--events N] [--accounts N]`.
 Part 1 posts signed CRM webhooks to an engine without its worker (intake only: verify,
-validate, atomic inbox insert) and then posts every event again (duplicate answers).
+validate, atomic inbox insert) and then posts every event again (duplicate responses).
 Part 2 runs the embedded stack and creates accounts in the CRM sandbox, timing until every
 account carries its ERP customer id (webhook, inbox, ERP upsert, CRM update).
 """

@@ -1,7 +1,7 @@
 """Structured engine logs, handed to the standard `logging` logger "opsconsole.engine".
 
-The engine renders each line as key=value pairs with the bound correlation ID, and leaves
-the output to whoever hosts it: `opsconsole engine serve` logs INFO to standard error, while
+The engine renders each line as key=value pairs with the bound correlation ID. The host
+process decides where lines go: `opsconsole engine serve` logs INFO to standard error, and
 the embedded stack and tests keep their own logging setup. structlog's global configuration
 is left alone, so hosting the engine never changes how other code logs.
 """
