@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from opsconsole.engine.problems import Conflict, NotFound
 from opsconsole.store.tables import (
@@ -86,6 +86,36 @@ def replay_dead_letter(
         session.add(entry)
     session.add(_audit(entry, actor, result, reason))
     return result
+
+
+@dataclass(frozen=True)
+class DeadLetterFilter:
+    """Which open dead letters a bulk replay takes; unset fields match everything."""
+
+    error_class: str | None = None
+    operation: str | None = None
+    correlation_id: str | None = None
+    limit: int = 100
+
+
+def replay_matching(
+    session: Session, selection: DeadLetterFilter, *, actor: str, dry_run: bool = False
+) -> list[ReplayResult]:
+    """Replay every open dead letter that matches `selection`, oldest first, as stored."""
+    statement = select(DeadLetter).where(DeadLetter.status == "open")
+    for column, value in (
+        (DeadLetter.error_class, selection.error_class),
+        (DeadLetter.operation, selection.operation),
+        (DeadLetter.correlation_id, selection.correlation_id),
+    ):
+        if value is not None:
+            statement = statement.where(column == value)
+    statement = statement.order_by(col(DeadLetter.id)).limit(selection.limit)
+    entry_ids = [entry.id for entry in session.exec(statement) if entry.id is not None]
+    return [
+        replay_dead_letter(session, entry_id, actor=actor, dry_run=dry_run, reason="bulk replay")
+        for entry_id in entry_ids
+    ]
 
 
 def _requeue(session: Session, entry: DeadLetter, payload: dict[str, Any]) -> dict[str, Any]:

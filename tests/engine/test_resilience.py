@@ -254,3 +254,20 @@ def test_second_replay_is_a_conflict(harness: Harness) -> None:
 
     assert response.status_code == 409
     assert "replayed already" in response.json()["detail"]
+
+
+def test_bulk_replay_takes_matching_entries(harness: Harness) -> None:
+    entry = _dead_letter(harness)
+
+    dry = httpx.post(
+        f"{harness.url}/ops/dlq/replay", json={"error_class": "downstream", "dry_run": True}
+    )
+    other = httpx.post(f"{harness.url}/ops/dlq/replay", json={"error_class": "validation"})
+    real = httpx.post(f"{harness.url}/ops/dlq/replay", json={"error_class": "downstream"})
+
+    assert dry.json() == {"dry_run": True, "replayed": [entry["id"]]}
+    assert other.json() == {"dry_run": False, "replayed": []}
+    assert real.json() == {"dry_run": False, "replayed": [entry["id"]]}
+    wait_until(lambda: _crm_link(harness), "the replayed upsert")
+    actions = [a["action"] for a in harness.get("/ops/audit").json()["items"]]
+    assert actions == ["dlq.replay", "dlq.replay.dry_run"]

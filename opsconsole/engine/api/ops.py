@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from opsconsole.engine import idempotency, identity
 from opsconsole.engine.idempotency import StoredResponse
 from opsconsole.engine.problems import NotFound
-from opsconsole.engine.replay import replay_dead_letter
+from opsconsole.engine.replay import DeadLetterFilter, replay_dead_letter, replay_matching
 from opsconsole.engine.state import EngineState, engine_state
 from opsconsole.store.tables import (
     AuditEntry,
@@ -149,6 +149,48 @@ def replay(
     payload = request.model_dump(mode="json")
     return idempotency.run(
         state.engine, scope, key, payload, correlation_id or new_correlation_id(), work
+    )
+
+
+class BulkReplayRequest(BaseModel):
+    """Which open dead letters to replay as stored; unset filters match everything."""
+
+    error_class: str | None = None
+    operation: str | None = None
+    correlation_id: str | None = None
+    limit: int = Field(default=100, ge=1, le=MAX_PAGE)
+    dry_run: bool = False
+
+
+@router.post("/dlq/replay")
+def replay_bulk(
+    request: BulkReplayRequest,
+    actor: str = Header(default="ops-api", alias="X-Opsconsole-Actor", max_length=200),
+    key: str | None = Header(default=None, alias=IDEMPOTENCY_HEADER, max_length=255),
+    correlation_id: str | None = Header(default=None, alias=CORRELATION_HEADER),
+    state: EngineState = Depends(engine_state),
+) -> JSONResponse:
+    """Replay every open dead letter that matches the filter, each one audited."""
+    selection = DeadLetterFilter(
+        request.error_class, request.operation, request.correlation_id, request.limit
+    )
+
+    def work(session: Session) -> StoredResponse:
+        results = replay_matching(session, selection, actor=actor, dry_run=request.dry_run)
+        body = {
+            "dry_run": request.dry_run,
+            "replayed": [result.dead_letter_id for result in results],
+        }
+        return StoredResponse(200, body)
+
+    payload = request.model_dump(mode="json")
+    return idempotency.run(
+        state.engine,
+        "POST /ops/dlq/replay",
+        key,
+        payload,
+        correlation_id or new_correlation_id(),
+        work,
     )
 
 
