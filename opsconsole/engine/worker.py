@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from opsconsole.engine import inbox, outbox
 from opsconsole.engine.clients.failures import DeliveryError, FailureClass
@@ -83,6 +84,12 @@ class Worker:
                 delay = self.policy.delay(message.attempts + 1, exc.failure_class_enum, None)
                 inbox.postpone(message, delay, str(exc), exc.failure_class)
                 bound.warning("event postponed", error=str(exc), retry_in=delay)
+                outcome_name = "postponed"
+            except (IntegrityError, OperationalError) as exc:
+                # Another worker wrote the same entity first; the savepoint is rolled back.
+                delay = self.policy.delay(message.attempts + 1, FailureClass.CONFLICT, None)
+                inbox.postpone(message, delay, str(exc.orig), FailureClass.CONFLICT.value)
+                bound.warning("event postponed after a write conflict", error=str(exc.orig))
                 outcome_name = "postponed"
             except (ValidationError, IdentityError) as exc:
                 inbox.dead_letter(session, message, FailureClass.MAPPING.value, _describe(exc))
