@@ -44,7 +44,7 @@ class DependencyMissing(OpsconsoleError):
 
 @dataclass(frozen=True)
 class Outcome:
-    """How an inbox message was handled: done, ignored or skipped_stale, and why."""
+    """Result of handling an inbox message: done, ignored or skipped_stale, with the reason."""
 
     status: str
     note: str | None = None
@@ -52,7 +52,7 @@ class Outcome:
 
 @dataclass
 class FlowContext:
-    """What the handlers need besides the session: the engine's CRM user and the schemas."""
+    """Dependencies of the handlers besides the session: the engine's CRM user and the schemas."""
 
     crm_user_id: Callable[[], str | None]
     schemas: SchemaSet
@@ -296,9 +296,9 @@ def _on_erp_invoice(
 def _on_erp_customer(
     session: Session, data: dict[str, Any], trace: Trace, context: FlowContext
 ) -> Outcome:
-    # The CRM is the system of record for customers: ERP changes are never copied back, but
-    # an ERP id whose external ID is a known account is linked, which heals a delivery that
-    # stopped between the ERP write and its commit.
+    # The CRM is the system of record for customers, so ERP changes are never copied back.
+    # An ERP id whose external ID is a known account is still linked. That heals a delivery
+    # that stopped between the ERP write and its commit.
     external_id = data.get("externalId")
     if not external_id:
         return Outcome("ignored", "ERP customer without external ID. The CRM owns customers.")

@@ -61,7 +61,7 @@ def _drain(state: EngineState) -> None:
     pytest.fail("Inbox messages were still pending after 30 s.")
 
 
-def test_two_workers_keep_the_newest_state(two_engines: tuple[EngineState, EngineState]) -> None:
+def test_two_workers_keep_newest_state(two_engines: tuple[EngineState, EngineState]) -> None:
     first, second = two_engines
     for second_of_minute in range(EVENTS):
         event = account_event(
