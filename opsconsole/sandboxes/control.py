@@ -6,14 +6,25 @@ import hmac
 import secrets
 import threading
 from dataclasses import dataclass
+from typing import Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from opsconsole.sandboxes.delivery import DeliveryStats, EventDelivery
 from opsconsole.sandboxes.faults import FaultInjector, FaultRule, FaultState
 
 SANDBOX_TAG = "sandbox control (not part of the vendor API)"
+
+
+class TokenForm(BaseModel):
+    """Form fields of an OAuth 2.0 client-credentials token request."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    grant_type: Literal["client_credentials"]
+    client_id: str = Field(min_length=1)
+    client_secret: str = Field(min_length=1)
 
 
 class FaultList(BaseModel):

@@ -37,7 +37,8 @@ class RetryPolicy:
 
     def backoff(self, attempt: int) -> float:
         """Return the wait in seconds after failed attempt number `attempt` (from 1)."""
-        return min(self.initial_backoff_seconds * 2 ** (attempt - 1), self.max_backoff_seconds)
+        delay = self.initial_backoff_seconds * 2.0 ** (attempt - 1)
+        return min(delay, self.max_backoff_seconds)
 
 
 class DeliveryRecord(BaseModel):

@@ -22,7 +22,11 @@ class FaultRule(BaseModel):
     """One injected response and the requests it replaces."""
 
     method: str | None = Field(None, description="HTTP method to match; any when absent.")
-    path_pattern: str = Field(".*", description="Regular expression searched in the path.")
+    path_pattern: str = Field(
+        ".*",
+        description="Regular expression searched in the path.",
+        json_schema_extra={"format": "regex"},
+    )
     count: int = Field(1, ge=1, le=10_000, description="How many requests get this response.")
     status: int = Field(..., ge=100, le=599, description="HTTP status of the response.")
     body: Any = Field(None, description="JSON body of the response; none when null.")

@@ -14,9 +14,20 @@ import hmac
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from enum import Enum
 from typing import Annotated, Any
 
-from fastapi import BackgroundTasks, Body, Depends, FastAPI, Form, Query, Request, Response
+from fastapi import (
+    BackgroundTasks,
+    Body,
+    Depends,
+    FastAPI,
+    Form,
+    Path,
+    Query,
+    Request,
+    Response,
+)
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -25,8 +36,8 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from opsconsole.sandboxes import salesforce_ids
-from opsconsole.sandboxes.control import TokenIssuer, sandbox_router
-from opsconsole.sandboxes.crm import events, schema, values
+from opsconsole.sandboxes.control import TokenForm, TokenIssuer, sandbox_router
+from opsconsole.sandboxes.crm import events, openapi, schema, values
 from opsconsole.sandboxes.crm.errors import SalesforceApiError, invalid_session, not_found
 from opsconsole.sandboxes.crm.models import (
     ERROR_RESPONSES,
@@ -43,7 +54,16 @@ from opsconsole.sandboxes.delivery import EventDelivery, RetryPolicy
 from opsconsole.sandboxes.faults import SANDBOX_PATH_PREFIX, FaultInjector, FaultMiddleware
 from opsconsole.sandboxes.http import StripTrailingSlash, TraceContext, trace_context
 
-_OLDEST_VERSION = 55
+TOKEN_PATH = "/services/oauth2/token"
+# Versions the sandbox answers under /services/data/vNN.0; they all behave the same.
+SUPPORTED_VERSIONS = tuple(f"{major}.0" for major in range(55, 63))
+VersionPath = Annotated[
+    str,
+    Path(
+        description="API version, e.g. v60.0.",
+        json_schema_extra={"enum": [f"v{v}" for v in SUPPORTED_VERSIONS]},
+    ),
+]
 _ORG_ID = salesforce_ids.stable_id(schema.ORG_PREFIX, "opsconsole-sandbox-org")
 
 
@@ -110,6 +130,7 @@ def create_app(settings: CrmSettings) -> FastAPI:
     _add_query_routes(app, sandbox)
     app.add_middleware(FaultMiddleware, injector=sandbox.faults)
     app.add_middleware(StripTrailingSlash, prefix="/services/")
+    openapi.install(app)
     return app
 
 
@@ -157,10 +178,7 @@ _bearer = HTTPBearer(auto_error=False, description="Access token from /services/
 
 def _api_version(version: str) -> str:
     number = version.removeprefix("v")
-    major, _, minor = number.partition(".")
-    if not version.startswith("v") or not major.isdigit() or minor != "0":
-        raise not_found()
-    if not _OLDEST_VERSION <= int(major) <= 99:
+    if not version.startswith("v") or number not in SUPPORTED_VERSIONS:
         raise not_found()
     return number
 
@@ -174,23 +192,18 @@ def _add_auth_routes(app: FastAPI, sandbox: _Sandbox) -> None:
     )
     def issue_token(
         request: Request,
-        grant_type: Annotated[str, Form()],
-        client_id: Annotated[str, Form()],
-        client_secret: Annotated[str, Form()],
+        form: Annotated[TokenForm, Form()],
     ) -> Any:
         """Issue an access token with the OAuth 2.0 client-credentials flow."""
-        if grant_type != "client_credentials":
-            body = OAuthError(
-                error="unsupported_grant_type", error_description="grant type not supported"
-            )
-            return JSONResponse(body.model_dump(), status_code=400)
-        grant = sandbox.tokens.issue(client_id, client_secret)
+        grant = sandbox.tokens.issue(form.client_id, form.client_secret)
         if grant is None:
             body = OAuthError(
                 error="invalid_client", error_description="Invalid client credentials"
             )
             return JSONResponse(body.model_dump(), status_code=400)
-        return _token_response(request, grant.token, sandbox.users[client_id], client_secret)
+        return _token_response(
+            request, grant.token, sandbox.users[form.client_id], form.client_secret
+        )
 
 
 def _token_response(request: Request, token: str, user_id: str, secret: str) -> TokenResponse:
@@ -223,14 +236,13 @@ UserId = Annotated[str, Depends(_current_user)]
 
 
 def _add_index_routes(app: FastAPI, sandbox: _Sandbox) -> None:
-    latest = int(sandbox.settings.api_version.split(".")[0])
 
     @app.get("/services/data", response_model=list[ApiVersion], tags=["index"])
     def list_versions() -> list[ApiVersion]:
         """List the REST API versions the sandbox serves."""
         return [
-            ApiVersion(label=f"v{v}.0", url=f"/services/data/v{v}.0", version=f"{v}.0")
-            for v in range(_OLDEST_VERSION, latest + 1)
+            ApiVersion(label=f"v{v}", url=f"/services/data/v{v}", version=v)
+            for v in SUPPORTED_VERSIONS
         ]
 
     @app.get(
@@ -239,7 +251,7 @@ def _add_index_routes(app: FastAPI, sandbox: _Sandbox) -> None:
         responses=ERROR_RESPONSES,
         tags=["index"],
     )
-    def list_resources(version: str, _: UserId) -> dict[str, str]:
+    def list_resources(version: VersionPath, _: UserId) -> dict[str, str]:
         """List the resources of one API version."""
         base = f"/services/data/v{_api_version(version)}"
         return {name: f"{base}/{name}" for name in ("sobjects", "query", "queryAll", "limits")}
@@ -250,7 +262,7 @@ def _add_index_routes(app: FastAPI, sandbox: _Sandbox) -> None:
         responses=ERROR_RESPONSES,
         tags=["sobjects"],
     )
-    def describe_global(version: str, _: UserId) -> dict[str, Any]:
+    def describe_global(version: VersionPath, _: UserId) -> dict[str, Any]:
         """List the object types with their key prefixes."""
         number = _api_version(version)
         return {
@@ -265,10 +277,10 @@ def _add_index_routes(app: FastAPI, sandbox: _Sandbox) -> None:
 
 def _add_sobject_routes(app: FastAPI, sandbox: _Sandbox) -> None:
     base = "/services/data/{version}/sobjects/{sobject}"
-    tags = ["sobjects"]
+    tags: list[str | Enum] = ["sobjects"]
 
     @app.get(base, response_model=dict[str, Any], responses=ERROR_RESPONSES, tags=tags)
-    def sobject_info(version: str, sobject: str, _: UserId) -> dict[str, Any]:
+    def sobject_info(version: VersionPath, sobject: str, _: UserId) -> dict[str, Any]:
         """Return basic information about an object type."""
         definition = resolve_sobject(sobject)
         return {
@@ -287,7 +299,7 @@ def _add_sobject_routes(app: FastAPI, sandbox: _Sandbox) -> None:
     def create_record(
         request: Request,
         background: BackgroundTasks,
-        version: str,
+        version: VersionPath,
         sobject: str,
         body: Annotated[dict[str, Any], Body()],
         user_id: UserId,
@@ -301,7 +313,7 @@ def _add_sobject_routes(app: FastAPI, sandbox: _Sandbox) -> None:
     @app.get(
         f"{base}/describe", response_model=dict[str, Any], responses=ERROR_RESPONSES, tags=tags
     )
-    def describe_sobject(version: str, sobject: str, _: UserId) -> dict[str, Any]:
+    def describe_sobject(version: VersionPath, sobject: str, _: UserId) -> dict[str, Any]:
         """Describe an object type's fields: name, type, length, nillable, externalId."""
         return schema.describe(resolve_sobject(sobject), _api_version(version))
 
@@ -312,7 +324,7 @@ def _add_sobject_routes(app: FastAPI, sandbox: _Sandbox) -> None:
         tags=tags,
     )
     def get_record(
-        version: str,
+        version: VersionPath,
         sobject: str,
         record_id: str,
         _: UserId,
@@ -334,7 +346,7 @@ def _add_sobject_routes(app: FastAPI, sandbox: _Sandbox) -> None:
     def update_record(
         request: Request,
         background: BackgroundTasks,
-        version: str,
+        version: VersionPath,
         sobject: str,
         record_id: str,
         body: Annotated[dict[str, Any], Body()],
@@ -356,7 +368,7 @@ def _add_sobject_routes(app: FastAPI, sandbox: _Sandbox) -> None:
     def delete_record(
         request: Request,
         background: BackgroundTasks,
-        version: str,
+        version: VersionPath,
         sobject: str,
         record_id: str,
         user_id: UserId,
@@ -371,7 +383,7 @@ def _add_sobject_routes(app: FastAPI, sandbox: _Sandbox) -> None:
 
 
 def _add_external_id_routes(app: FastAPI, sandbox: _Sandbox, base: str) -> None:
-    tags = ["sobjects"]
+    tags: list[str | Enum] = ["sobjects"]
 
     @app.get(
         f"{base}/{{field}}/{{value}}",
@@ -380,7 +392,7 @@ def _add_external_id_routes(app: FastAPI, sandbox: _Sandbox, base: str) -> None:
         tags=tags,
     )
     def get_by_external_id(
-        version: str, sobject: str, field: str, value: str, _: UserId
+        version: VersionPath, sobject: str, field: str, value: str, _: UserId
     ) -> dict[str, Any]:
         """Read a record by the value of an external ID field."""
         number = _api_version(version)
@@ -405,7 +417,7 @@ def _add_external_id_routes(app: FastAPI, sandbox: _Sandbox, base: str) -> None:
     def upsert_record(
         request: Request,
         background: BackgroundTasks,
-        version: str,
+        version: VersionPath,
         sobject: str,
         field: str,
         value: str,
@@ -424,7 +436,7 @@ def _add_external_id_routes(app: FastAPI, sandbox: _Sandbox, base: str) -> None:
 
 
 def _add_query_routes(app: FastAPI, sandbox: _Sandbox) -> None:
-    tags = ["query"]
+    tags: list[str | Enum] = ["query"]
 
     @app.get(
         "/services/data/{version}/query",
@@ -434,7 +446,7 @@ def _add_query_routes(app: FastAPI, sandbox: _Sandbox) -> None:
         tags=tags,
     )
     def run_query(
-        version: str,
+        version: VersionPath,
         q: Annotated[str, Query(description="SOQL query.")],
         _: UserId,
     ) -> QueryResult:
@@ -449,7 +461,7 @@ def _add_query_routes(app: FastAPI, sandbox: _Sandbox) -> None:
         responses=ERROR_RESPONSES,
         tags=tags,
     )
-    def query_more(version: str, locator: str, _: UserId) -> QueryResult:
+    def query_more(version: VersionPath, locator: str, _: UserId) -> QueryResult:
         """Return the next page of a query result, named by `nextRecordsUrl`."""
         number = _api_version(version)
         return _query_result(sandbox.queries.more(locator), number)

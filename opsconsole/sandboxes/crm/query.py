@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import functools
+import operator
 import re
 import secrets
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -51,7 +53,8 @@ class QueryEngine:
         query = soql.parse(text)
         sobject = _resolve(query.sobject)
         fields = _select_fields(sobject, query)
-        rows = [r for r in self._store.snapshot(sobject) if _matches(sobject, query.where, r)]
+        where = _compile(sobject, query.where)
+        rows = [row for row in self._store.snapshot(sobject) if where(row)]
         rows = _sorted(sobject, rows, query.order_by)
         if query.offset > _MAX_OFFSET:
             raise SalesforceApiError(
@@ -150,37 +153,58 @@ def _render_row(
     return rendered
 
 
-def _matches(sobject: SObjectDef, condition: soql.Condition | None, row: Record) -> bool:
+Predicate = Callable[[Record], bool]
+
+
+def _compile(sobject: SObjectDef, condition: soql.Condition | None) -> Predicate:
+    """Turn a WHERE condition into a predicate, checking fields and literals up front."""
     if condition is None:
-        return True
+        return lambda row: True
     if isinstance(condition, soql.BoolOp):
-        results = (_matches(sobject, operand, row) for operand in condition.operands)
-        return all(results) if condition.op == "AND" else any(results)
+        operands = [_compile(sobject, operand) for operand in condition.operands]
+        if condition.op == "AND":
+            return lambda row: all(p(row) for p in operands)
+        return lambda row: any(p(row) for p in operands)
     if isinstance(condition, soql.Not):
-        return not _matches(sobject, condition.operand, row)
+        inner = _compile(sobject, condition.operand)
+        return lambda row: not inner(row)
     definition = _field(sobject, condition.field)
-    stored = _comparable(definition, row.get(definition.name))
     if isinstance(condition, soql.InList):
         wanted = {_literal_for(definition, value) for value in condition.values}
-        return (stored in wanted) != condition.negated
-    return _compare(definition, stored, condition.op, condition.value)
+        negated = condition.negated
+        return lambda row: (_stored(definition, row) in wanted) != negated
+    return _comparison(definition, condition.op, condition.value)
 
 
-def _compare(definition: FieldDef, stored: Any, op: str, literal: soql.Literal) -> bool:
+def _stored(definition: FieldDef, row: Record) -> Any:
+    return _comparable(definition, row.get(definition.name))
+
+
+def _comparison(definition: FieldDef, op: str, literal: soql.Literal) -> Predicate:
     if op == "LIKE":
-        return isinstance(stored, str) and _like(literal).fullmatch(stored) is not None
+        pattern = _like(literal)
+        return lambda row: (
+            isinstance(value := _stored(definition, row), str)
+            and pattern.fullmatch(value) is not None
+        )
     wanted = _literal_for(definition, literal)
     if op in {"=", "!="}:
-        return (stored == wanted) == (op == "=")
-    if stored is None or wanted is None:
-        return False
-    comparisons = {
-        "<": stored < wanted,
-        "<=": stored <= wanted,
-        ">": stored > wanted,
-        ">=": stored >= wanted,
-    }
-    return comparisons[op]
+        equal = op == "="
+        return lambda row: (_stored(definition, row) == wanted) == equal
+    compare = _ORDERINGS[op]
+    return lambda row: (
+        (value := _stored(definition, row)) is not None
+        and wanted is not None
+        and compare(value, wanted)
+    )
+
+
+_ORDERINGS: dict[str, Callable[[Any, Any], bool]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
 
 
 @functools.lru_cache(maxsize=256)
@@ -252,6 +276,13 @@ def _sorted(sobject: SObjectDef, rows: list[Record], keys: list[soql.OrderKey]) 
         definition = _field(sobject, key.field)
         present = [r for r in rows if r.get(definition.name) is not None]
         absent = [r for r in rows if r.get(definition.name) is None]
-        present.sort(key=lambda r, d=definition: _comparable(d, r[d.name]), reverse=key.descending)
+        present.sort(key=_sort_key(definition), reverse=key.descending)
         rows = present + absent if key.nulls_last else absent + present
     return rows
+
+
+def _sort_key(definition: FieldDef) -> Callable[[Record], Any]:
+    def key(row: Record) -> Any:
+        return _comparable(definition, row[definition.name])
+
+    return key

@@ -100,15 +100,20 @@ class SObjectDef:
 
 
 def _system_fields() -> tuple[FieldDef, ...]:
-    audit = {"createable": False, "updateable": False}
     return (
-        FieldDef("Id", "id", 18, **audit),
-        FieldDef("IsDeleted", "boolean", **audit),
-        FieldDef("CreatedDate", "datetime", **audit),
-        FieldDef("CreatedById", "reference", 18, reference_to="User", **audit),
-        FieldDef("LastModifiedDate", "datetime", **audit),
-        FieldDef("LastModifiedById", "reference", 18, reference_to="User", **audit),
-        FieldDef("SystemModstamp", "datetime", **audit),
+        _read_only("Id", "id", 18),
+        _read_only("IsDeleted", "boolean"),
+        _read_only("CreatedDate", "datetime"),
+        _read_only("CreatedById", "reference", 18, reference_to="User"),
+        _read_only("LastModifiedDate", "datetime"),
+        _read_only("LastModifiedById", "reference", 18, reference_to="User"),
+        _read_only("SystemModstamp", "datetime"),
+    )
+
+
+def _read_only(name: str, type_: str, length: int = 0, reference_to: str | None = None) -> FieldDef:
+    return FieldDef(
+        name, type_, length, reference_to=reference_to, createable=False, updateable=False
     )
 
 

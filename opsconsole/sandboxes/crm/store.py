@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import decimal
 import itertools
 import threading
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ ChangeKind = Literal["created", "updated", "deleted"]
 Record = dict[str, Any]
 
 _CENT = Decimal("0.01")
+_MONEY_INTEGER_DIGITS = 16
 # Multiplying the record counter by a number coprime to 62 spreads consecutive records over
 # the whole ID space, so IDs mix digits with upper- and lower-case letters like real ones.
 _ID_SPREAD = 25_214_903_917
@@ -358,7 +360,11 @@ def _multiple_matches(sobject: SObjectDef, matches: list[Record]) -> SalesforceA
 
 
 def _line_total(item: Record) -> Decimal:
-    return (Decimal(item["Quantity"]) * Decimal(item["UnitPrice"])).quantize(_CENT)
+    # Enough precision for any product of two in-range fields, so quantize never fails.
+    with decimal.localcontext(prec=60):
+        total = (Decimal(item["Quantity"]) * Decimal(item["UnitPrice"])).quantize(_CENT)
+    values.check_range("TotalPrice", total, _MONEY_INTEGER_DIGITS)
+    return total
 
 
 def _touch(record: Record, user_id: str) -> None:

@@ -72,7 +72,19 @@ def _number(definition: FieldDef, value: Any) -> Decimal:
         raise _parse_error(definition, value) from exc
     if not number.is_finite():
         raise _parse_error(definition, value)
+    check_range(definition.name, number, definition.precision - definition.scale)
     return number
+
+
+def check_range(name: str, number: Decimal, integer_digits: int) -> None:
+    """Reject a number with more integer digits than the field's precision allows."""
+    if abs(number) >= Decimal(10) ** integer_digits:
+        raise SalesforceApiError(
+            400,
+            "NUMBER_OUTSIDE_VALID_RANGE",
+            f"{name}: value outside of valid range on numeric field: {number}",
+            [name],
+        )
 
 
 def _date(definition: FieldDef, value: Any) -> date:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from enum import Enum
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -21,9 +22,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from opsconsole.sandboxes.control import SANDBOX_TAG, TokenIssuer, sandbox_router
+from opsconsole.sandboxes.control import SANDBOX_TAG, TokenForm, TokenIssuer, sandbox_router
 from opsconsole.sandboxes.delivery import EventDelivery, RetryPolicy
-from opsconsole.sandboxes.erp import events, records
+from opsconsole.sandboxes.erp import events, openapi, records
 from opsconsole.sandboxes.erp.errors import (
     NetSuiteApiError,
     NetSuiteErrorBody,
@@ -155,6 +156,7 @@ def create_app(settings: ErpSettings) -> FastAPI:
     _add_record_routes(app)
     _add_control_routes(app)
     app.add_middleware(FaultMiddleware, injector=sandbox.faults)
+    openapi.install(app)
     return app
 
 
@@ -219,19 +221,15 @@ def _add_token_route(app: FastAPI) -> None:
     @app.post(
         "/services/rest/auth/oauth2/v1/token",
         response_model=TokenResponse,
-        responses={401: {"model": NetSuiteErrorBody}},
+        responses={400: {"model": NetSuiteErrorBody}, 401: {"model": NetSuiteErrorBody}},
         tags=["oauth"],
     )
     def issue_token(
         request: Request,
-        grant_type: Annotated[str, Form()],
-        client_id: Annotated[str, Form()],
-        client_secret: Annotated[str, Form()],
+        form: Annotated[TokenForm, Form()],
     ) -> TokenResponse:
         """Issue an access token with the OAuth 2.0 client-credentials flow."""
-        if grant_type != "client_credentials":
-            raise error(400, "INVALID_REQUEST", f"Unsupported grant_type '{grant_type}'.")
-        grant = _sandbox(request).tokens.issue(client_id, client_secret)
+        grant = _sandbox(request).tokens.issue(form.client_id, form.client_secret)
         if grant is None:
             raise invalid_login()
         return TokenResponse(access_token=grant.token, expires_in=TOKEN_SECONDS)
@@ -243,7 +241,7 @@ def _created(request: Request, record_type: str, result: WriteResult) -> Respons
 
 
 def _add_record_routes(app: FastAPI) -> None:
-    tags = ["records"]
+    tags: list[str | Enum] = ["records"]
 
     @app.get(
         f"{RECORD_PATH}/{{record_type}}", response_model=RecordList, responses=_ERRORS, tags=tags
@@ -370,7 +368,7 @@ def _page(
 
 
 def _add_control_routes(app: FastAPI) -> None:
-    tags = [SANDBOX_TAG]
+    tags: list[str | Enum] = [SANDBOX_TAG]
     control = "/sandbox/control/salesOrder/{order_id}"
 
     @app.post(f"{control}/fulfil", response_model=ErpRecord, responses=_ERRORS, tags=tags)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import decimal
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -19,6 +20,8 @@ CURRENCY_IDS = {"USD": "1", "GBP": "2", "CAD": "3", "EUR": "4", "JPY": "5", "CHF
 _CURRENCY_CODES = {value: key for key, value in CURRENCY_IDS.items()}
 MINOR_UNITS = {"JPY": 0}
 DEFAULT_CURRENCY = "USD"
+# Quantities, rates and amounts must stay below this; an estimate of NetSuite's limit.
+MAX_AMOUNT = Decimal(10) ** 15
 
 Record = dict[str, Any]
 
@@ -212,6 +215,9 @@ def _decimal(errors: _Collector, path: str, value: Any) -> Decimal | None:
     if not number.is_finite():
         errors.add(path, "INVALID_FLD_VALUE", f"{path} must be a decimal number, got {value!r}.")
         return None
+    if abs(number) >= MAX_AMOUNT:
+        errors.add(path, "INVALID_FLD_VALUE", f"{path} {number} is outside the valid range.")
+        return None
     return number
 
 
@@ -240,9 +246,18 @@ def price_lines(lines: list[Record], currency: str) -> tuple[list[Record], Decim
     errors = _Collector()
     priced = []
     for index, line in enumerate(lines):
-        amount = (line["quantity"] * line["rate"]).quantize(unit)
+        # Enough precision for any product of two in-range numbers, so quantize never fails.
+        with decimal.localcontext(prec=60):
+            amount = (line["quantity"] * line["rate"]).quantize(unit)
+        if abs(amount) >= MAX_AMOUNT:
+            errors.add(
+                f"item.items[{index}].amount",
+                "INVALID_FLD_VALUE",
+                f"Line {index + 1} amount {amount} is outside the valid range.",
+            )
+            continue
         given = line.get("amount")
-        if given is not None and given.quantize(unit) != amount:
+        if given is not None and given != amount:
             errors.add(
                 f"item.items[{index}].amount",
                 "INVALID_FLD_VALUE",
