@@ -1,0 +1,158 @@
+"""The provider-state and message endpoints the Pact verifier calls during verification.
+
+The Rust verifier retries a state change that answers 5xx with exponential backoff for about
+two minutes, then reports it as an error. This relay answers every failed setup with 422 at
+once, so the verification fails fast, and it keeps the cause so the gate's report can name
+the state and the reason. The same server produces messages for message interactions.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+STATE_PATH = "/_pact/state"
+MESSAGE_PATH = "/_pact/message"
+
+log = structlog.get_logger("opsconsole.contracts.pact")
+
+StateHandler = Callable[[dict[str, Any]], None]
+"""Set up one provider state from its parameters; raising means the setup failed."""
+
+
+@dataclass(frozen=True)
+class ProducedMessage:
+    """A message a provider produced: its bytes, content type and metadata."""
+
+    contents: bytes
+    content_type: str = "application/json"
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+MessageProducer = Callable[[dict[str, Any]], ProducedMessage]
+"""Produce the real message for one message interaction, given its provider-state params."""
+
+
+@dataclass
+class RelayLog:
+    """Failures seen by the relay, keyed by provider state or message description."""
+
+    state_failures: dict[str, str] = field(default_factory=dict)
+    message_failures: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Relay:
+    """Where provider states are set up and messages produced for one verification run.
+
+    `state_handlers` run in this process; `state_url` instead forwards each change to a
+    provider's own callback. With neither, an interaction that needs a state fails.
+    """
+
+    state_handlers: Mapping[str, StateHandler] = field(default_factory=dict)
+    teardown_handlers: Mapping[str, StateHandler] = field(default_factory=dict)
+    state_url: str | None = None
+    message_producers: Mapping[str, MessageProducer] = field(default_factory=dict)
+    log: RelayLog = field(default_factory=RelayLog)
+
+    def set_up(self, state: str, action: str, params: dict[str, Any]) -> str | None:
+        """Apply one state change and return why it failed, or None when it succeeded."""
+        if not state:
+            return None
+        try:
+            self._apply(state, action, params)
+        except Exception as exc:  # any failure of a setup is reported, not raised
+            reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            self.log.state_failures[state] = reason
+            log.warning("pact.state_failed", state=state, action=action, reason=reason)
+            return reason
+        return None
+
+    def _apply(self, state: str, action: str, params: dict[str, Any]) -> None:
+        if self.state_url is not None:
+            _forward_state(self.state_url, state, action, params)
+            return
+        if action == "teardown":
+            handler = self.teardown_handlers.get(state)
+            if handler is not None:
+                handler(params)
+            return
+        setup = self.state_handlers.get(state)
+        if setup is None:
+            known = ", ".join(sorted(self.state_handlers)) or "none"
+            raise LookupError(
+                f"No provider state handler for {state!r}; add one to the provider's state "
+                f"handlers (known states: {known})."
+            )
+        setup(params)
+
+    def produce(self, description: str, params: dict[str, Any]) -> ProducedMessage:
+        """Produce the message for `description`, recording any failure."""
+        producer = self.message_producers.get(description)
+        try:
+            if producer is None:
+                known = ", ".join(sorted(self.message_producers)) or "none"
+                raise LookupError(
+                    f"No message producer for {description!r} (known messages: {known})."
+                )
+            return producer(params)
+        except Exception as exc:
+            self.log.message_failures[description] = f"{type(exc).__name__}: {exc}"
+            raise
+
+
+def _forward_state(url: str, state: str, action: str, params: dict[str, Any]) -> None:
+    body = {"state": state, "action": action, "params": params}
+    try:
+        response = httpx.post(url, json=body, timeout=30)
+    except httpx.HTTPError as exc:
+        raise ConnectionError(f"the state callback {url} could not be reached: {exc}") from exc
+    if response.is_error:
+        raise RuntimeError(
+            f"the state callback {url} answered {response.status_code}: {response.text[:300]}"
+        )
+
+
+def create_relay_app(relay: Relay) -> FastAPI:
+    """Build the ASGI app that serves `relay` at the paths the Pact verifier calls."""
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+
+    @app.post(STATE_PATH)
+    async def change_state(request: Request) -> Response:
+        body = await request.json()
+        params = body.get("params") or {}
+        reason = relay.set_up(str(body.get("state") or ""), str(body.get("action")), params)
+        if reason is None:
+            return JSONResponse({})
+        return JSONResponse({"state": body.get("state"), "error": reason}, status_code=422)
+
+    @app.post(MESSAGE_PATH)
+    async def produce_message(request: Request) -> Response:
+        body = await request.json()
+        description = str(body.pop("description", ""))
+        params = _state_params(body)
+        try:
+            message = relay.produce(description, params)
+        except Exception as exc:  # reported to the verifier as a failed fetch
+            return JSONResponse({"error": f"{type(exc).__name__}: {exc}"}, status_code=422)
+        metadata = {"contentType": message.content_type, **message.metadata}
+        encoded = base64.b64encode(json.dumps(metadata).encode()).decode()
+        headers = {"Pact-Message-Metadata": encoded}
+        return Response(message.contents, media_type=message.content_type, headers=headers)
+
+    return app
+
+
+def _state_params(body: dict[str, Any]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for state in body.get("providerStates") or []:
+        params.update(state.get("params") or {})
+    return params
