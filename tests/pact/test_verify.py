@@ -148,7 +148,7 @@ def test_pact_for_another_provider_is_rejected(
         provider="someone-else", base_url=provider.url, relay=relay, pact_paths=[pact_file]
     )
 
-    with pytest.raises(ConfigError, match="No pact in .* names provider 'someone-else'"):
+    with pytest.raises(ConfigError, match=r"No pact in .* names provider 'someone-else'"):
         verify_provider(request)
 
 
