@@ -134,11 +134,13 @@ def open_engine(database_url: str, schema: str | None = None) -> Engine:
     connect_args: dict[str, Any] = {}
     if database_url.startswith("sqlite"):
         connect_args["check_same_thread"] = False
+    if schema is not None:
+        _create_schema(database_url, schema)
+        # Set at connect time, so every pooled connection sees only this schema.
+        connect_args["options"] = f"-csearch_path={schema}"
     engine = create_engine(database_url, connect_args=connect_args)
     if database_url.startswith("sqlite"):
         event.listen(engine, "connect", _enable_sqlite_foreign_keys)
-    if schema is not None:
-        _use_schema(engine, schema)
     SQLModel.metadata.create_all(engine, tables=_broker_tables())
     return engine
 
@@ -153,17 +155,13 @@ def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _use_schema(engine: Engine, schema: str) -> None:
-    with engine.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
-
-    def set_search_path(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f'SET search_path TO "{schema}"')
-        cursor.close()
-        dbapi_connection.commit()
-
-    event.listen(engine, "connect", set_search_path)
+def _create_schema(database_url: str, schema: str) -> None:
+    admin = create_engine(database_url)
+    try:
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    finally:
+        admin.dispose()
 
 
 class BrokerStore:
