@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI, HTTPException
-from pact import Pact, match
+from pact import Pact, generate, match
 
 from opsconsole.contracts.pact.relay import ProducedMessage, Relay
 from opsconsole.serve import RunningServer, serve_in_thread
@@ -39,8 +39,9 @@ def customer_app(service: CustomerService) -> FastAPI:
 
     @app.post("/customers", status_code=201)
     def create(body: dict[str, Any]) -> dict[str, Any]:
-        service.records[str(body["id"])] = body
-        return body
+        record = {"id": f"C-{701 + len(service.records)}", **body}
+        service.records[record["id"]] = record
+        return record
 
     @app.get("/customers/{customer_id}")
     def read(customer_id: str) -> dict[str, Any]:
@@ -79,11 +80,13 @@ def provider(service: CustomerService) -> Iterator[RunningServer]:
 def state_handlers(base_url: str) -> dict[str, Callable[[dict[str, Any]], None]]:
     """Provider states that create real records through the provider's own API."""
 
-    def customer_exists(params: dict[str, Any]) -> None:
-        body = {"id": params["id"], "name": "Nordwerk AG", "credit_limit": 5000}
-        httpx.post(f"{base_url}/customers", json=body).raise_for_status()
+    def customer_exists(params: dict[str, Any]) -> dict[str, Any]:
+        body = {"name": params["name"], "credit_limit": 5000}
+        created = httpx.post(f"{base_url}/customers", json=body)
+        created.raise_for_status()
+        return {"id": created.json()["id"]}
 
-    return {"customer C-300 exists": customer_exists}
+    return {"a customer exists": customer_exists}
 
 
 def event_producer(base_url: str) -> Callable[[dict[str, Any]], ProducedMessage]:
@@ -108,8 +111,11 @@ def write_customer_pact(folder: Path) -> Path:
     pact = Pact(CONSUMER, PROVIDER)
     (
         pact.upon_receiving("a request for customer C-300")
-        .given("customer C-300 exists", id="C-300")
-        .with_request("GET", "/customers/C-300")
+        .given("a customer exists", name="Nordwerk AG")
+        .with_request(
+            "GET",
+            match.type("/customers/C-300", generator=generate.provider_state("/customers/${id}")),
+        )
         .will_respond_with(200)
         .with_body(
             {
@@ -121,7 +127,7 @@ def write_customer_pact(folder: Path) -> Path:
     )
     (
         pact.upon_receiving("a customer.created event", "Async")
-        .given("customer C-300 exists", id="C-300")
+        .given("a customer exists", name="Nordwerk AG")
         .with_body(
             {
                 "type": "customer.created",

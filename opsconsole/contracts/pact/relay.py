@@ -24,8 +24,12 @@ MESSAGE_PATH = "/_pact/message"
 
 log = structlog.get_logger("opsconsole.contracts.pact")
 
-StateHandler = Callable[[dict[str, Any]], None]
-"""Set up one provider state from its parameters; raising means the setup failed."""
+StateHandler = Callable[[dict[str, Any]], dict[str, Any] | None]
+"""Set up one provider state from its parameters; raising means the setup failed.
+
+The returned values (such as the ID of a record the setup created) fill the pact's
+provider-state expressions like ``${accountId}``, and reach the message producers.
+"""
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,11 @@ class ProducedMessage:
 
 
 MessageProducer = Callable[[dict[str, Any]], ProducedMessage]
-"""Produce the real message for one message interaction, given its provider-state params."""
+"""Produce the real message for one message interaction.
+
+It receives the interaction's provider-state parameters merged with the values its state
+setups returned.
+"""
 
 
 @dataclass
@@ -62,29 +70,31 @@ class Relay:
     state_url: str | None = None
     message_producers: Mapping[str, MessageProducer] = field(default_factory=dict)
     log: RelayLog = field(default_factory=RelayLog)
+    values: dict[str, Any] = field(default_factory=dict)
 
-    def set_up(self, state: str, action: str, params: dict[str, Any]) -> str | None:
-        """Apply one state change and return why it failed, or None when it succeeded."""
+    def set_up(self, state: str, action: str, params: dict[str, Any]) -> dict[str, Any] | str:
+        """Apply one state change; return the values it produced, or why it failed."""
+        if action == "teardown":
+            # Values of one interaction's states must not reach the next interaction.
+            self.values = {}
         if not state:
-            return None
+            return {}
         try:
-            self._apply(state, action, params)
+            produced = self._apply(state, action, params) or {}
         except Exception as exc:  # any failure of a setup is reported, not raised
             reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             self.log.state_failures[state] = reason
             log.warning("pact.state_failed", state=state, action=action, reason=reason)
             return reason
-        return None
+        self.values.update(produced)
+        return produced
 
-    def _apply(self, state: str, action: str, params: dict[str, Any]) -> None:
+    def _apply(self, state: str, action: str, params: dict[str, Any]) -> dict[str, Any] | None:
         if self.state_url is not None:
-            _forward_state(self.state_url, state, action, params)
-            return
+            return _forward_state(self.state_url, state, action, params)
         if action == "teardown":
             handler = self.teardown_handlers.get(state)
-            if handler is not None:
-                handler(params)
-            return
+            return handler(params) if handler is not None else None
         setup = self.state_handlers.get(state)
         if setup is None:
             known = ", ".join(sorted(self.state_handlers)) or "none"
@@ -92,7 +102,7 @@ class Relay:
                 f"No provider state handler for {state!r}; add one to the provider's state "
                 f"handlers (known states: {known})."
             )
-        setup(params)
+        return setup(params)
 
     def produce(self, description: str, params: dict[str, Any]) -> ProducedMessage:
         """Produce the message for `description`, recording any failure."""
@@ -103,13 +113,15 @@ class Relay:
                 raise LookupError(
                     f"No message producer for {description!r} (known messages: {known})."
                 )
-            return producer(params)
+            return producer({**params, **self.values})
         except Exception as exc:
             self.log.message_failures[description] = f"{type(exc).__name__}: {exc}"
             raise
 
 
-def _forward_state(url: str, state: str, action: str, params: dict[str, Any]) -> None:
+def _forward_state(
+    url: str, state: str, action: str, params: dict[str, Any]
+) -> dict[str, Any] | None:
     body = {"state": state, "action": action, "params": params}
     try:
         response = httpx.post(url, json=body, timeout=30)
@@ -119,6 +131,11 @@ def _forward_state(url: str, state: str, action: str, params: dict[str, Any]) ->
         raise RuntimeError(
             f"the state callback {url} answered {response.status_code}: {response.text[:300]}"
         )
+    try:
+        values = response.json()
+    except ValueError:
+        return None
+    return values if isinstance(values, dict) else None
 
 
 def create_relay_app(relay: Relay) -> FastAPI:
@@ -129,10 +146,10 @@ def create_relay_app(relay: Relay) -> FastAPI:
     async def change_state(request: Request) -> Response:
         body = await request.json()
         params = body.get("params") or {}
-        reason = relay.set_up(str(body.get("state") or ""), str(body.get("action")), params)
-        if reason is None:
-            return JSONResponse({})
-        return JSONResponse({"state": body.get("state"), "error": reason}, status_code=422)
+        outcome = relay.set_up(str(body.get("state") or ""), str(body.get("action")), params)
+        if isinstance(outcome, dict):
+            return JSONResponse(outcome)
+        return JSONResponse({"state": body.get("state"), "error": outcome}, status_code=422)
 
     @app.post(MESSAGE_PATH)
     async def produce_message(request: Request) -> Response:
