@@ -76,12 +76,18 @@ def embedded_crm(state_dir: Path) -> Iterator[EmbeddedProvider]:
                 "a crm.account.created event": lambda values: capture.produce(
                     "crm.account.created", values.get("accountId")
                 ),
+                # Adding the order's item sends an update too; this interaction is about the
+                # update that activated the order, which may arrive after it.
                 "a crm.order.updated event for an activated order": lambda values: capture.produce(
-                    "crm.order.updated", values.get("orderId")
+                    "crm.order.updated", values.get("orderId"), where=_activated
                 ),
             },
         )
         yield EmbeddedProvider(crm.url, relay, {"Authorization": f"Bearer {token}"})
+
+
+def _activated(event: dict[str, Any]) -> bool:
+    return bool(event.get("data", {}).get("fields", {}).get("Status") == "Activated")
 
 
 def _crm_token(base_url: str) -> str:
