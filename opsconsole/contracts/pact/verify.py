@@ -200,12 +200,15 @@ def _interaction_check(item: dict[str, Any], relay: Relay) -> CheckResult:
             suite=suite, name=name, status=CheckStatus.PASSED, duration_seconds=duration
         )
     pending = bool(item.get("pending"))
-    if mismatch.get("type") == "error":
+    description = str(item.get("description", ""))
+    # A failed message producer answers the verifier with an error body, which the verifier
+    # then compares as if it were the message; the producer's own failure is the real cause.
+    if mismatch.get("type") == "error" or description in relay.log.message_failures:
         return CheckResult(
             suite=suite,
             name=name,
             status=CheckStatus.SKIPPED if pending else CheckStatus.ERRORED,
-            message=_error_message(mismatch, states, str(item.get("description", "")), relay),
+            message=_error_message(mismatch, states, description, relay),
             duration_seconds=duration,
         )
     return _mismatch_check(suite, name, mismatch.get("mismatches") or [], pending, duration)

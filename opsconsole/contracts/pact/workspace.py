@@ -364,7 +364,8 @@ def _erp_customer_upsert(pact: Pact) -> None:
         .with_header(
             "Location",
             match.regex(
-                f"http://127.0.0.1:8402{ERP_RECORDS}/customer/1001", regex=r"^https?://.+/customer/\d+$"
+                f"http://127.0.0.1:8402{ERP_RECORDS}/customer/1001",
+                regex=r"^https?://.+/customer/\d+$",
             ),
         )
     )
@@ -418,7 +419,8 @@ def _erp_sales_order_upsert(pact: Pact) -> None:
         .with_header(
             "Location",
             match.regex(
-                f"http://127.0.0.1:8402{ERP_RECORDS}/salesOrder/2001", regex=r"^https?://.+/salesOrder/\d+$"
+                f"http://127.0.0.1:8402{ERP_RECORDS}/salesOrder/2001",
+                regex=r"^https?://.+/salesOrder/\d+$",
             ),
         )
     )
