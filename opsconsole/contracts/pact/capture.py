@@ -76,14 +76,20 @@ class EventCapture:
                 self._condition.wait(left)
 
     def produce(
-        self, event_type: str, subject: str | None, timeout: float = DEFAULT_WAIT_SECONDS
+        self,
+        event_type: str,
+        subject: str | None,
+        where: Callable[[dict[str, Any]], bool] | None = None,
+        timeout: float = DEFAULT_WAIT_SECONDS,
     ) -> ProducedMessage:
-        """Return the provider's newest `event_type` event about `subject` as a message."""
+        """Return the newest `event_type` event about `subject` (that `where` accepts)."""
 
         def matches(event: dict[str, Any]) -> bool:
-            return event.get("type") == event_type and (
-                subject is None or event.get("subject") == subject
-            )
+            if event.get("type") != event_type:
+                return False
+            if subject is not None and event.get("subject") != subject:
+                return False
+            return where is None or where(event)
 
         what = f"{event_type} event" + (f" for {subject}" if subject else "")
         captured = self.wait_for(matches, what, timeout)
