@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -46,18 +47,28 @@ def served_broker(tmp_path: Path) -> Iterator[str]:
         f"sqlite:///{tmp_path / 'broker.sqlite'}",
     ]
     env = {**os.environ, "PYTHONPATH": str(REPOSITORY)}
-    process = subprocess.Popen(
-        command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
+    log_path = tmp_path / "broker.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            command, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, text=True
+        )
     try:
-        assert process.stdout is not None
-        first = process.stdout.readline()
-        found = re.search(r"listening on (http://\S+) ", first)
-        assert found, f"broker serve printed {first!r}"
-        yield found.group(1)
+        yield _wait_for_url(log_path, process)
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def _wait_for_url(log_path: Path, process: subprocess.Popen[str]) -> str:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        found = re.search(r"listening on (http://\S+) ", log_path.read_text())
+        if found:
+            return found.group(1)
+        if process.poll() is not None:
+            break
+        time.sleep(0.05)
+    raise AssertionError(f"broker serve did not start: {log_path.read_text()!r}")
 
 
 def test_served_broker_verifies_workspace_pacts(served_broker: str, tmp_path: Path) -> None:
