@@ -71,6 +71,7 @@ class Relay:
     message_producers: Mapping[str, MessageProducer] = field(default_factory=dict)
     log: RelayLog = field(default_factory=RelayLog)
     values: dict[str, Any] = field(default_factory=dict)
+    _http: httpx.Client | None = field(default=None, repr=False)
 
     def set_up(self, state: str, action: str, params: dict[str, Any]) -> dict[str, Any] | str:
         """Apply one state change; return the values it produced, or why it failed."""
@@ -91,7 +92,9 @@ class Relay:
 
     def _apply(self, state: str, action: str, params: dict[str, Any]) -> dict[str, Any] | None:
         if self.state_url is not None:
-            return _forward_state(self.state_url, state, action, params)
+            # One client for the run: a new one per call costs an SSL context each time.
+            self._http = self._http or httpx.Client(timeout=30)
+            return _forward_state(self._http, self.state_url, state, action, params)
         if action == "teardown":
             handler = self.teardown_handlers.get(state)
             return handler(params) if handler is not None else None
@@ -120,11 +123,11 @@ class Relay:
 
 
 def _forward_state(
-    url: str, state: str, action: str, params: dict[str, Any]
+    http: httpx.Client, url: str, state: str, action: str, params: dict[str, Any]
 ) -> dict[str, Any] | None:
     body = {"state": state, "action": action, "params": params}
     try:
-        response = httpx.post(url, json=body, timeout=30)
+        response = http.post(url, json=body)
     except httpx.HTTPError as exc:
         raise ConnectionError(f"the state callback {url} could not be reached: {exc}") from exc
     if response.is_error:
