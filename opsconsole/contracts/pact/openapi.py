@@ -48,9 +48,10 @@ def load_openapi(path: Path) -> dict[str, Any]:
         raise ConfigError(
             f"{path} is not an OpenAPI 3 document (its `openapi` field is {version or 'missing'})."
         )
-    if version.startswith("3.0"):
-        document = _nullable_to_type_lists(document)
-    return document
+    converted: dict[str, Any] = (
+        _nullable_to_type_lists(document) if version.startswith("3.0") else document
+    )
+    return converted
 
 
 def _nullable_to_type_lists(node: Any) -> Any:

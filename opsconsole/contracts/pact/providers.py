@@ -196,7 +196,7 @@ def _erp_states(api: httpx.Client) -> dict[str, Callable[[dict[str, Any]], dict[
     records = workspace.ERP_RECORDS
 
     def created_id(response: httpx.Response, what: str) -> str:
-        location = _ok(response, what).headers.get("Location", "")
+        location = str(_ok(response, what).headers.get("Location", ""))
         return location.rstrip("/").rsplit("/", 1)[-1]
 
     def customer(params: dict[str, Any]) -> dict[str, Any]:
