@@ -81,7 +81,14 @@ def _crm_token(pact: Pact) -> None:
         .with_body(
             {
                 "access_token": match.str("00D5g000004Pact!token"),
-                "instance_url": match.str("https://127.0.0.1:8401"),
+                # The engine sends its later calls to instance_url, so a consumer test's
+                # mock server puts its own URL here.
+                "instance_url": match.type(
+                    "https://127.0.0.1:8401",
+                    generator=generate.mock_server_url(
+                        regex=r"^https?://[^/]+(.*)$", example="https://127.0.0.1:8401"
+                    ),
+                ),
                 "id": match.regex(
                     f"https://127.0.0.1:8401/id/00D5g00000OrGaNAAV/{ENGINE_USER_ID}",
                     regex=r"^https?://.+/id/[a-zA-Z0-9]{15,18}/005[a-zA-Z0-9]{12,15}$",
