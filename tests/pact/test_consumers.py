@@ -30,7 +30,7 @@ os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
 
 
 def test_engine_crm_client_matches_pact() -> None:
-    pact = workspace.engine_crm_pact()
+    pact = workspace.engine_crm_pact(messages=False)
 
     with pact.serve(addr="127.0.0.1") as server:
         client = crm_client.CrmClient(
@@ -76,7 +76,7 @@ def _invoice() -> object:
 
 
 def test_engine_erp_client_matches_pact() -> None:
-    pact = workspace.engine_erp_pact()
+    pact = workspace.engine_erp_pact(messages=False)
 
     with pact.serve(addr="127.0.0.1") as server:
         client = erp_client.ErpClient(
@@ -120,7 +120,6 @@ def _sales_order() -> object:
             "currency": "EUR",
             "lines": [
                 {
-                    "line_number": 1,
                     "sku": "PUMP-200",
                     "quantity": "2",
                     "unit_price": {"amount": "250.00", "currency": "EUR"},

@@ -55,8 +55,12 @@ def _bearer() -> Any:
 # The engine as consumer of the CRM
 
 
-def engine_crm_pact() -> Pact:
-    """Return the sync engine's pact with the CRM: REST calls and change events."""
+def engine_crm_pact(*, messages: bool = True) -> Pact:
+    """Return the sync engine's pact with the CRM: REST calls and (unless off) change events.
+
+    pact-python's mock server fails on pacts that mix HTTP and message interactions, so
+    consumer tests of the HTTP calls build the pact without messages.
+    """
     pact = Pact(ENGINE, CRM)
     _crm_token(pact)
     _crm_account_update(pact)
@@ -64,8 +68,9 @@ def engine_crm_pact() -> Pact:
     _crm_order_items_query(pact)
     _crm_order_update(pact)
     _crm_invoice_upsert(pact)
-    _crm_account_event(pact)
-    _crm_order_event(pact)
+    if messages:
+        _crm_account_event(pact)
+        _crm_order_event(pact)
     return pact
 
 
@@ -208,7 +213,7 @@ def _crm_invoice_upsert(pact: Pact) -> None:
         "Name": "INV-2001",
         "Order__c": _from_state(ORDER_ID, "${orderId}"),
         "Account__c": _from_state(ACCOUNT_ID, "${accountId}"),
-        "Amount__c": 500.0,
+        "Amount__c": "500.00",
         "CurrencyIsoCode": "EUR",
         "Status__c": "Open",
         "InvoiceDate__c": "2026-12-04",
@@ -279,13 +284,19 @@ def _crm_order_event(pact: Pact) -> None:
 # The engine as consumer of the ERP
 
 
-def engine_erp_pact() -> Pact:
-    """Return the sync engine's pact with the ERP: record calls and record events."""
+def engine_erp_pact(*, messages: bool = True) -> Pact:
+    """Return the sync engine's pact with the ERP: record calls and (unless off) events."""
     pact = Pact(ENGINE, ERP)
     _erp_token(pact)
     _erp_customer_upsert(pact)
     _erp_customer_read(pact)
     _erp_sales_order_upsert(pact)
+    if messages:
+        _erp_events(pact)
+    return pact
+
+
+def _erp_events(pact: Pact) -> None:
     _erp_event(
         pact,
         "an erp.customer.created event",
@@ -325,7 +336,6 @@ def engine_erp_pact() -> Pact:
             "tranDate": match.date("2026-12-04", ISO_DATE),
         },
     )
-    return pact
 
 
 def _erp_token(pact: Pact) -> None:
