@@ -1,7 +1,7 @@
 """Time provider verification of a pact with 200 interactions against a small real provider.
 
 The provider is a FastAPI item service served on loopback. The pact, written with
-pact-python, holds 100 reads that need a provider state (the state handler creates the item
+pact-python, contains 100 reads that need a provider state (the state handler creates the item
 through the provider's API, and the path takes the new ID from the state), 50 list reads
 without a state, and 50 message interactions produced from the provider's records. The
 verification runs through `verify_provider` (pact-python's Rust verifier, the state and

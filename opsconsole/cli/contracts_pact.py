@@ -239,7 +239,7 @@ def can_i_deploy(
 ) -> None:
     """Ask the broker whether a version may be deployed, and print its reasons.
 
-    The answer comes from the verification matrix: every pact between this version and the
+    The decision comes from the verification matrix: every pact between this version and the
     versions deployed to the environment, in both directions, must have been verified
     successfully. Exits 0 when it may be deployed, 1 when not, 2 on bad input.
     """

@@ -17,7 +17,8 @@ from pact import Pact, generate, match
 from opsconsole.contracts.pact.relay import ProducedMessage, Relay
 from opsconsole.serve import RunningServer, serve_in_thread
 
-# The Rust verifier reports usage to pact.io unless told not to; tests stay on loopback.
+# The Rust verifier reports usage to pact.io unless PACT_DO_NOT_TRACK is set, and tests
+# stay on loopback.
 os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
 
 CONSUMER = "billing-ui"

@@ -1,7 +1,7 @@
 """The engine's real CRM and ERP clients send exactly what the workspace pacts record.
 
 Each test serves one pact with pact-python's mock server and drives the engine's client and
-mapping code against it; the mock server fails the test on any request the pact does not
+mapping code against it. The mock server fails the test on any request the pact does not
 describe, and on any described request that was never sent.
 """
 

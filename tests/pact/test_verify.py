@@ -99,7 +99,7 @@ def test_state_callback_answering_500_is_an_error(provider: RunningServer, pact_
 
     http = _check(report, "a request for customer C-300")
     assert http.status is CheckStatus.ERRORED
-    assert "answered 500" in http.message
+    assert "responded with 500" in http.message
     assert "a customer exists" in http.message
 
 

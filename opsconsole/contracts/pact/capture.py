@@ -1,4 +1,4 @@
-"""An event sink that stands in for the engine, so providers' real events can be verified.
+"""An event sink in the engine's place, so that providers' real events can be verified.
 
 The CRM and ERP sandboxes POST their signed CloudEvents to the engine. During verification
 they POST them here instead; a message producer then waits for the event its interaction
@@ -53,7 +53,7 @@ class EventCapture:
     def wait_for(
         self,
         matches: Callable[[dict[str, Any]], bool],
-        what: str,
+        description: str,
         timeout: float = DEFAULT_WAIT_SECONDS,
     ) -> CapturedEvent:
         """Return the newest event `matches` accepts, waiting up to `timeout` seconds.
@@ -71,7 +71,8 @@ class EventCapture:
                 if left <= 0:
                     seen = ", ".join(str(e.event.get("type")) for e in self.events) or "none"
                     raise EventNotReceivedError(
-                        f"The provider sent no {what} within {timeout:.0f} s (events seen: {seen})."
+                        f"The provider sent no {description} within {timeout:.0f} s "
+                        f"(events seen: {seen})."
                     )
                 self._condition.wait(left)
 
@@ -91,8 +92,8 @@ class EventCapture:
                 return False
             return where is None or where(event)
 
-        what = f"{event_type} event" + (f" for {subject}" if subject else "")
-        captured = self.wait_for(matches, what, timeout)
+        description = f"{event_type} event" + (f" for {subject}" if subject else "")
+        captured = self.wait_for(matches, description, timeout)
         return ProducedMessage(captured.body, "application/json", {"ce-type": event_type})
 
 

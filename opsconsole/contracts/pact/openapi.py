@@ -3,8 +3,8 @@
 Each HTTP interaction must name a documented operation and send a request that operation
 accepts (path and query parameters, required headers, body). Its expected response must use
 a documented status, validate against the response schema, and rely only on fields the
-schema declares: a field the consumer reads but the provider never promised fails the
-check, because the provider may drop it without breaking its own document.
+schema declares. A field the consumer reads but the provider never promised fails the check,
+because the provider may drop it without breaking its own document.
 """
 
 from __future__ import annotations
@@ -339,10 +339,10 @@ class OpenAPIChecker:
 
     # Schema plumbing
 
-    def _validate(self, what: str, pointer: str, value: Any, findings: _Findings) -> None:
+    def _validate(self, part: str, pointer: str, value: Any, findings: _Findings) -> None:
         for error in self._errors(pointer, value):
             path = error.json_path
-            findings.problems.append(f"{what} {path}: {error.message}.")
+            findings.problems.append(f"{part} {path}: {error.message}.")
             findings.expected[path] = {error.validator: error.validator_value}
             findings.actual[path] = error.instance
 

@@ -3,7 +3,7 @@
 Each provider runs its real app with a fresh state. Its provider states create records
 through the provider's own HTTP API (so IDs, defaults and events come from the provider
 itself), and its message producers return the events the provider actually sent, caught by
-a sink that stands in for the engine.
+an event sink that takes the engine's place.
 """
 
 from __future__ import annotations
@@ -39,9 +39,9 @@ class EmbeddedProvider:
 ProviderFactory = Callable[[Path], AbstractContextManager[EmbeddedProvider]]
 
 
-def _ok(response: httpx.Response, what: str) -> httpx.Response:
+def _ok(response: httpx.Response, step: str) -> httpx.Response:
     if response.is_error:
-        raise RuntimeError(f"{what} failed with {response.status_code}: {response.text[:300]}")
+        raise RuntimeError(f"{step} failed with {response.status_code}: {response.text[:300]}")
     return response
 
 
@@ -195,8 +195,8 @@ def _erp_token(base_url: str) -> str:
 def _erp_states(api: httpx.Client) -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
     records = workspace.ERP_RECORDS
 
-    def created_id(response: httpx.Response, what: str) -> str:
-        location = str(_ok(response, what).headers.get("Location", ""))
+    def created_id(response: httpx.Response, step: str) -> str:
+        location = str(_ok(response, step).headers.get("Location", ""))
         return location.rstrip("/").rsplit("/", 1)[-1]
 
     def customer(params: dict[str, Any]) -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """The provider-state and message endpoints the Pact verifier calls during verification.
 
-The Rust verifier retries a state change that answers 5xx with exponential backoff for about
-two minutes, then reports it as an error. This relay answers every failed setup with 422 at
-once, so the verification fails fast, and it keeps the cause so the gate's report can name
+The Rust verifier retries a state change that responds with 5xx with exponential backoff for about
+two minutes, then reports it as an error. This relay responds to every failed setup with 422
+at once, so the verification fails fast, and it keeps the cause so the gate's report can name
 the state and the reason. The same server produces messages for message interactions.
 """
 
@@ -59,7 +59,7 @@ class RelayLog:
 
 @dataclass
 class Relay:
-    """Where provider states are set up and messages produced for one verification run.
+    """Provider-state handlers and message producers for one verification run.
 
     `state_handlers` run in this process; `state_url` instead forwards each change to a
     provider's own callback. With neither, an interaction that needs a state fails.
@@ -132,7 +132,7 @@ def _forward_state(
         raise ConnectionError(f"the state callback {url} could not be reached: {exc}") from exc
     if response.is_error:
         raise RuntimeError(
-            f"the state callback {url} answered {response.status_code}: {response.text[:300]}"
+            f"the state callback {url} responded with {response.status_code}: {response.text[:300]}"
         )
     try:
         values = response.json()

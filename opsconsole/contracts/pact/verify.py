@@ -52,7 +52,7 @@ class PublishOptions:
 
 @dataclass
 class VerificationRequest:
-    """What to verify: a provider at `base_url`, its relay, and where the pacts come from."""
+    """A verification run: the provider at `base_url`, its relay, and the pact source."""
 
     provider: str
     base_url: str
@@ -80,7 +80,7 @@ def verify_provider(request: VerificationRequest) -> GateReport:
     started = time.perf_counter()
     with serve_in_thread(create_relay_app(request.relay), name="pact relay") as relay_server:
         verifier = _build_verifier(request, relay_server.url, relay_server.port)
-        # The verifier raises whenever an interaction fails; the results say which.
+        # The verifier raises whenever an interaction fails; the results list which.
         with contextlib.suppress(RuntimeError):
             verifier.verify()
         results = verifier.results
@@ -201,7 +201,7 @@ def _interaction_check(item: dict[str, Any], relay: Relay) -> CheckResult:
         )
     pending = bool(item.get("pending"))
     description = str(item.get("description", ""))
-    # A failed message producer answers the verifier with an error body, which the verifier
+    # A failed message producer responds to the verifier with an error body, which the verifier
     # then compares as if it were the message; the producer's own failure is the real cause.
     if mismatch.get("type") == "error" or description in relay.log.message_failures:
         return CheckResult(
