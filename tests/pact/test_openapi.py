@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from opsconsole.contracts.pact.files import PactFile
+from opsconsole.contracts.pact.files import PactFile, load_pact
 from opsconsole.contracts.pact.openapi import check_against_openapi, load_openapi
 from opsconsole.errors import ConfigError
 from opsconsole.reports import CheckStatus
@@ -152,6 +153,12 @@ def test_documented_interaction_passes() -> None:
     assert _status(_interaction("read", READ, 200, CUSTOMER))[0] is CheckStatus.PASSED
 
 
+def test_response_may_leave_out_required_fields() -> None:
+    partial = {"id": "C-300", "credit_limit": 5000}
+
+    assert _status(_interaction("read", READ, 200, partial))[0] is CheckStatus.PASSED
+
+
 def test_removed_response_field_fails() -> None:
     document = copy.deepcopy(OPENAPI)
     part = document["components"]["schemas"]["Customer"]["allOf"][1]
@@ -256,3 +263,23 @@ def test_document_that_is_not_openapi_is_rejected(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match="not an OpenAPI 3 document"):
         load_openapi(path)
+
+
+def test_erp_sandbox_document_gates_token_pact(tmp_path: Path) -> None:
+    from opsconsole.contracts.pact.workspace import engine_erp_pact
+    from opsconsole.sandboxes.erp.app import ErpSettings, create_app
+
+    app = create_app(ErpSettings(engine_event_url=None, event_secret="s", clients={"c": "s"}))
+    document = json.loads(json.dumps(app.openapi()))
+    engine_erp_pact(messages=False).write_file(tmp_path)
+    pact = load_pact(tmp_path / "sync-engine-erp.json")
+    token = next(i for i in pact.interactions if "token" in i["description"])
+    broken = copy.deepcopy(token)
+    broken["description"] = "a token whose expiry is text"
+    broken["response"]["body"]["content"]["expires_in"] = "3600"
+    pact.content["interactions"] = [token, broken]
+
+    report = check_against_openapi([pact], document, "erp")
+
+    assert [c.status for c in report.checks] == [CheckStatus.PASSED, CheckStatus.FAILED]
+    assert "$.expires_in" in report.checks[1].message

@@ -284,7 +284,9 @@ class OpenAPIChecker:
             )
             return
         schema_pointer = f"{response_pointer}/content/{_escape(media)}/schema"
-        self._validate("response body", schema_pointer, body, findings)
+        # A consumer lists only the response fields it reads, so a required field it leaves
+        # out is no mismatch; the provider still sends it.
+        self._validate("response body", schema_pointer, body, findings, partial=True)
         self._check_declared(schema_pointer, body, "$", findings)
 
     def _check_declared(self, pointer: str, value: Any, where: str, findings: _Findings) -> None:
@@ -339,8 +341,12 @@ class OpenAPIChecker:
 
     # Schema plumbing
 
-    def _validate(self, part: str, pointer: str, value: Any, findings: _Findings) -> None:
+    def _validate(
+        self, part: str, pointer: str, value: Any, findings: _Findings, *, partial: bool = False
+    ) -> None:
         for error in self._errors(pointer, value):
+            if partial and error.validator == "required":
+                continue
             path = error.json_path
             findings.problems.append(f"{part} {path}: {error.message}.")
             findings.expected[path] = {error.validator: error.validator_value}
