@@ -8,12 +8,20 @@ describe, and on any described request that was never sent.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
+import httpx
 import pytest
+from pact import Pact
 
+from opsconsole import wire
 from opsconsole.contracts.pact import workspace
+from opsconsole.serve import serve_in_thread
+
+SECRET = "pact-consumer-test-secret"
 
 crm_client = pytest.importorskip(
     "opsconsole.engine.clients.crm", reason="the engine is not in this checkout yet"
@@ -132,3 +140,44 @@ def _sales_order() -> object:
             "version": 1,
         }
     )
+
+
+@pytest.fixture
+def engine_url(tmp_path: Path) -> Iterator[str]:
+    """The engine with its worker off, accepting events signed with `SECRET`."""
+    app_module = pytest.importorskip("opsconsole.engine.app")
+    settings_module = pytest.importorskip("opsconsole.engine.settings")
+    settings = settings_module.EngineSettings(
+        database_url=f"sqlite:///{tmp_path / 'engine.sqlite'}",
+        crm_base_url="http://127.0.0.1:9",
+        crm_client_secret="unused",
+        erp_base_url="http://127.0.0.1:9",
+        erp_client_secret="unused",
+        crm_webhook_secrets=[SECRET],
+        erp_event_secrets=[SECRET],
+        run_worker=False,
+    )
+    with serve_in_thread(app_module.create_app(settings), name="engine") as server:
+        yield server.url
+
+
+@pytest.mark.parametrize(
+    ("build", "endpoint"),
+    [(workspace.engine_crm_pact, "/webhooks/crm"), (workspace.engine_erp_pact, "/events/erp")],
+)
+def test_engine_accepts_pact_messages(
+    engine_url: str, build: Callable[[], Pact], endpoint: str
+) -> None:
+    accepted: list[int] = []
+
+    def deliver(body: object, metadata: dict[str, object]) -> None:
+        raw = body if isinstance(body, bytes) else str(body).encode()
+        headers = {"Content-Type": "application/cloudevents+json"}
+        headers[wire.SIGNATURE_HEADER] = wire.sign(raw, SECRET)
+        response = httpx.post(f"{engine_url}{endpoint}", content=raw, headers=headers)
+        assert response.status_code == 202, response.text
+        accepted.append(response.status_code)
+
+    build().verify(deliver, "Async")
+
+    assert len(accepted) >= 2

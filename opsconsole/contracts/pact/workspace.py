@@ -14,6 +14,7 @@ verification against a fresh provider uses the IDs its state setup created.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,11 @@ ORDER_ITEM_FIELDS = "Id, OrderId, Quantity, UnitPrice, Description, SKU__c, Tota
 def _from_state(example: str, expression: str) -> Any:
     """Match any string like `example`; during verification take it from the provider state."""
     return match.type(example, generator=generate.provider_state(expression))
+
+
+def _example_event_id(event_type: str) -> str:
+    """Return a fixed example event ID per event type; the engine drops repeated IDs."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"urn:opsconsole:pact-example:{event_type}"))
 
 
 def _bearer() -> Any:
@@ -241,7 +247,7 @@ def _crm_invoice_upsert(pact: Pact) -> None:
 def _crm_change_event(event_type: str, sobject: str, fields: dict[str, Any]) -> dict[str, Any]:
     return {
         "specversion": "1.0",
-        "id": match.str("7f1c2d7e-0d44-4a38-9a51-1f0f3c1b2a10"),
+        "id": match.str(_example_event_id(event_type)),
         "source": "/sandbox/crm",
         "type": event_type,
         "subject": match.regex(fields["Id"], regex=SALESFORCE_ID),
@@ -453,7 +459,7 @@ def _erp_event(
 ) -> None:
     event = {
         "specversion": "1.0",
-        "id": match.str("5b0e8a4e-3f0c-4f57-8d3a-2a6c0f0b9e11"),
+        "id": match.str(_example_event_id(event_type)),
         "source": "/sandbox/erp",
         "type": event_type,
         "data": {
