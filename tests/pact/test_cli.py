@@ -14,6 +14,7 @@ import yaml
 from fastapi import FastAPI, Request
 from typer.testing import CliRunner
 
+from opsconsole.broker.app import BrokerSettings, create_app
 from opsconsole.cli.main import app
 from opsconsole.serve import RunningServer, serve_in_thread
 
@@ -168,3 +169,72 @@ def test_check_openapi_gate_fails_on_changed_type(pact_file: Path, tmp_path: Pat
     root = ET.parse(junit).getroot()
     assert [s.get("failures") for s in root.iter("testsuite")] == ["1"]
     assert [s.get("skipped") for s in root.iter("testsuite")] == ["1"]
+
+
+def test_ci_flow_through_broker(
+    provider: RunningServer, pact_file: Path, tmp_path: Path, state_callback: str
+) -> None:
+    pact = json.loads(pact_file.read_text())
+    pact["interactions"] = [i for i in pact["interactions"] if i["type"] == "Synchronous/HTTP"]
+    pact_file.write_text(json.dumps(pact))
+    settings = BrokerSettings(database_url=f"sqlite:///{tmp_path / 'broker.sqlite'}")
+    with serve_in_thread(create_app(settings), name="broker") as broker:
+        url = ["--broker-url", broker.url]
+        steps = [
+            [
+                "contracts",
+                "publish",
+                str(pact_file),
+                "--consumer-version",
+                "c1",
+                "--branch",
+                "main",
+                *url,
+            ],
+            ["broker", "create-environment", "production", *url],
+            [
+                "contracts",
+                "verify",
+                "--provider",
+                "customer-service",
+                "--base-url",
+                provider.url,
+                "--state-url",
+                state_callback,
+                "--from-broker",
+                "--selector",
+                '{"branch": "main"}',
+                "--provider-version",
+                "p1",
+                "--provider-branch",
+                "main",
+                "--publish",
+                *url,
+            ],
+            [
+                "contracts",
+                "record-deployment",
+                "--pacticipant",
+                "customer-service",
+                "--version",
+                "p1",
+                "--environment",
+                "production",
+                *url,
+            ],
+            [
+                "contracts",
+                "can-i-deploy",
+                "--pacticipant",
+                "billing-ui",
+                "--version",
+                "c1",
+                "--to-environment",
+                "production",
+                *url,
+            ],
+        ]
+        results = [runner.invoke(app, step) for step in steps]
+
+    for step, result in zip(steps, results, strict=True):
+        assert result.exit_code == 0, (step[:2], result.output)
