@@ -19,7 +19,7 @@ from fastapi import APIRouter, Body, FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from opsconsole.broker.matrix import can_i_deploy, matrix
+from opsconsole.broker.matrix import DeployDecision, can_i_deploy, matrix
 from opsconsole.broker.store import (
     BrokerError,
     BrokerStore,
@@ -583,9 +583,56 @@ def _matrix_router() -> APIRouter:
 
     @router.get("/matrix")
     def matrix_endpoint(
-        request: Request, pacticipant: str, version: str | None = None
+        request: Request, pacticipant: str | None = None, version: str | None = None
     ) -> JSONResponse:
-        rows = matrix(_store(request), pacticipant, version)
+        params = request.query_params
+        selected = params.getlist("q[][pacticipant]")
+        environment = params.get("environment")
+        if selected and environment:
+            # The Pact Broker client's can-i-deploy asks in this form.
+            versions = params.getlist("q[][version]")
+            decision = can_i_deploy(
+                _store(request), selected[0], versions[0] if versions else "", environment
+            )
+            return _hal(_broker_matrix(decision))
+        name = pacticipant or (selected[0] if selected else None)
+        if name is None:
+            raise BrokerError(
+                "The matrix needs ?pacticipant=NAME, or q[][pacticipant] with environment."
+            )
+        rows = matrix(_store(request), name, version)
         return _hal({"matrix": [r.model_dump(mode="json") for r in rows]})
 
     return router
+
+
+def _broker_matrix(decision: DeployDecision) -> dict[str, Any]:
+    """Render a can-i-deploy decision in the Pact Broker's matrix response format."""
+    rows = []
+    for row in decision.matrix:
+        verification = None
+        if row.success is not None:
+            verified_at = row.verified_at.isoformat() if row.verified_at else None
+            verification = {"success": row.success, "verifiedAt": verified_at}
+        rows.append(
+            {
+                "consumer": {"name": row.consumer, "version": {"number": row.consumer_version}},
+                "provider": {"name": row.provider, "version": {"number": row.provider_version}},
+                "pact": {"sha": row.pact_sha},
+                "verificationResult": verification,
+            }
+        )
+    return {
+        "summary": {
+            "deployable": decision.deployable,
+            "reason": " ".join(r.message for r in decision.reasons),
+            "success": sum(1 for r in decision.matrix if r.success),
+            "failed": sum(1 for r in decision.matrix if r.success is False),
+            "unknown": sum(1 for r in decision.reasons if not r.ok)
+            - sum(1 for r in decision.matrix if r.success is False),
+        },
+        "notices": [
+            {"type": "success" if r.ok else "error", "text": r.message} for r in decision.reasons
+        ],
+        "matrix": rows,
+    }

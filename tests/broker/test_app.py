@@ -163,3 +163,17 @@ def test_contracts_publish_rejects_content_that_is_not_base64(broker: RunningSer
 
     assert answer.status_code == 400
     assert "not base64-encoded JSON" in answer.text
+
+
+def test_matrix_answers_broker_client_query(
+    broker: RunningServer, client: BrokerClient, stats_pact: Path
+) -> None:
+    client.publish([load_pact(stats_pact)], "c1", branch="main")
+    client.create_environment("production")
+    query = "q[][pacticipant]=console&q[][version]=c1&latestby=cvp&environment=production"
+
+    answer = httpx.get(f"{broker.url}/matrix?{query}").json()
+
+    assert answer["summary"]["deployable"] is False
+    assert answer["summary"]["unknown"] == 1
+    assert "No version of provider engine" in answer["notices"][0]["text"]
