@@ -9,7 +9,7 @@ messages on widening.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from opsconsole.review import annotations, structure
@@ -18,6 +18,8 @@ from opsconsole.review.errors import DocumentReadError
 from opsconsole.review.model import Change, Context, Effect, Level, Usage, merge_effect
 from opsconsole.review.rules import Finding, findings
 from opsconsole.review.subsume import Subsumption
+
+ContextMapping = Callable[[Context], Context]
 
 
 @dataclass
@@ -84,10 +86,10 @@ class Differ:
         if usage is not None:
             existing.usages.add(usage)
 
-    def result(self, override: Context | None = None) -> DiffResult:
+    def result(self, mapping: ContextMapping | None = None) -> DiffResult:
         changes = list(self._changes.values())
         for change in changes:
-            change.settle_level(override)
+            change.settle_level(mapping)
         changes.sort(key=lambda c: (-c.level.rank, c.path, c.id, c.detail))
         return DiffResult(self.old, self.new, changes)
 
@@ -101,7 +103,7 @@ def load_pair(old_spec: str, new_spec: str) -> tuple[Loader, Document, Document]
 
 
 def diff_documents(
-    loader: Loader, old: Document, new: Document, override: Context | None = None
+    loader: Loader, old: Document, new: Document, mapping: ContextMapping | None = None
 ) -> DiffResult:
     """Diff two versions of one contract and return the changes with their levels."""
     if old.kind != new.kind:
@@ -116,13 +118,13 @@ def diff_documents(
     else:
         structure.compare(differ)
     annotations.compare(differ)
-    return differ.result(override)
+    return differ.result(mapping)
 
 
-def diff_sources(old_spec: str, new_spec: str, override: Context | None = None) -> DiffResult:
+def diff_sources(old_spec: str, new_spec: str, mapping: ContextMapping | None = None) -> DiffResult:
     """Load and diff two versions named as files or `REV:path`."""
     loader, old, new = load_pair(old_spec, new_spec)
-    return diff_documents(loader, old, new, override)
+    return diff_documents(loader, old, new, mapping)
 
 
 def contract_name(source: Source) -> str:

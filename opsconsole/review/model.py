@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -104,12 +105,14 @@ class Change:
         text = json.dumps([self.contract, self.id, self.path, self.detail])
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
-    def settle_level(self, override: Context | None = None) -> None:
-        """Set `level` from the contexts the change is reached in (or one override)."""
+    def settle_level(self, mapping: Callable[[Context], Context] | None = None) -> None:
+        """Set `level` from the contexts the change is reached in, mapped by a mode if given."""
         if self.fixed_level is not None:
             self.level = self.fixed_level
             return
-        contexts = {override} if override else self.contexts or {Context.DATA}
+        contexts = self.contexts or {Context.DATA}
+        if mapping is not None:
+            contexts = {mapping(context) for context in contexts}
         levels = [level_for(self.effect, context) for context in contexts]
         level = max(levels, key=lambda level: level.rank)
         cap = LEVEL_CAPS.get(self.id)
