@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from opsconsole.review import gate, records
 from opsconsole.review.compat import Mode, check_chain
 from opsconsole.review.diff import counts, diff_sources
 from opsconsole.review.model import Change, Level
+from opsconsole.workspace import Workspace, find_workspace
 
 app = typer.Typer(
     help=(
@@ -109,3 +113,190 @@ def compat_command(
         word = "compatible" if verdict.compatible else "incompatible"
         console.print(f"{mode.value}: {word}.")
     raise typer.Exit(0 if verdict.compatible else 1)
+
+
+def _workspace(path: Path | None) -> Workspace:
+    return find_workspace(path)
+
+
+_WORKSPACE_OPTION = typer.Option(
+    None,
+    "--workspace",
+    "-w",
+    help="Workspace folder with catalog/ and contracts/; found from the current folder if omitted.",
+)
+_BASE_OPTION = typer.Option(
+    "main", "--base", help="Git revision to compare with: a branch, tag or commit."
+)
+
+
+def _git_user() -> str:
+    result = subprocess.run(
+        ["git", "config", "user.name"], capture_output=True, text=True, check=False
+    )
+    return result.stdout.strip()
+
+
+def _print_record(record: records.ReviewRecord) -> None:
+    console = Console()
+    console.print(f"[bold]{record.id}[/]: {record.title}")
+    console.print(f"status {record.status}, verdict {record.verdict}, base {record.base}")
+    for contract in record.contracts:
+        console.print(f"  {contract.path}: {contract.old} → {contract.new}")
+    table = Table(title="Changes", title_justify="left")
+    for column in ("level", "rule", "path", "reason", "fingerprint"):
+        table.add_column(column, overflow="fold")
+    for change in record.changes:
+        table.add_row(change.level, change.id, change.path, change.reason, change.fingerprint)
+    console.print(table)
+    for impact in record.affected_consumers:
+        affected = ", ".join(f"{c.kind} {c.name}" for c in impact.affected) or "none"
+        safe = ", ".join(f"{c.kind} {c.name}" for c in impact.safe) or "none"
+        console.print(f"  {impact.id} at {impact.path}: affects {affected}; safe for {safe}")
+    approvers = ", ".join(record.required_approvers) or "any one reviewer"
+    console.print(f"Required approvers: {approvers}")
+    for decision in record.approvals:
+        console.print(f"  approved by {decision.name} at {decision.time}: {decision.comment}")
+    for decision in record.rejections:
+        console.print(f"  rejected by {decision.name} at {decision.time}: {decision.comment}")
+    if record.status == "open" and record.missing_approvers:
+        console.print(f"Waiting for: {', '.join(record.missing_approvers)}")
+
+
+@app.command("open")
+def open_command(
+    paths: list[str] = typer.Argument(
+        None, help="Contracts to review (workspace-relative); all changed contracts if omitted."
+    ),
+    title: str = typer.Option(..., "--title", help="One line saying what the change set does."),
+    base: str = _BASE_OPTION,
+    review_id: str = typer.Option(
+        None, "--id", help="Record ID; made from the title and fingerprints if omitted."
+    ),
+    workspace: Path = _WORKSPACE_OPTION,
+    as_json: bool = typer.Option(False, "--json", help="Print the new record as JSON."),
+) -> None:
+    """Open a review record in contracts/reviews/ for the contracts changed since --base.
+
+    The record lists every change with its fingerprint, the verdict, the consumers each
+    breaking change affects, and the owners of the affected touchpoints as required approvers.
+    """
+    record = gate.open_review(_workspace(workspace), base, title, paths or None, review_id)
+    if as_json:
+        _print_json(record.model_dump(mode="json"))
+    else:
+        _print_record(record)
+
+
+@app.command("show")
+def show_command(
+    review_id: str = typer.Argument(..., help="Review ID (the file name without .yaml)."),
+    workspace: Path = _WORKSPACE_OPTION,
+    as_json: bool = typer.Option(False, "--json", help="Print the record as JSON."),
+) -> None:
+    """Show a review record: changes, affected consumers, approvers and decisions."""
+    record = records.load(_workspace(workspace), review_id)
+    if as_json:
+        _print_json(record.model_dump(mode="json"))
+    else:
+        _print_record(record)
+
+
+def _decide(
+    review_id: str, name: str | None, comment: str, workspace: Path | None, approve: bool
+) -> None:
+    record = records.decide(
+        _workspace(workspace), review_id, name or _git_user(), comment, approve=approve
+    )
+    verb = "Approved" if approve else "Rejected"
+    typer.echo(f"{verb} {record.id} as {(name or _git_user())}; status is now {record.status}.")
+    if record.status == "open" and record.missing_approvers:
+        typer.echo(f"Still waiting for: {', '.join(record.missing_approvers)}.")
+
+
+@app.command("approve")
+def approve_command(
+    review_id: str = typer.Argument(..., help="Review ID to approve."),
+    name: str = typer.Option(
+        None, "--name", help="Approver's name; git config user.name if omitted."
+    ),
+    comment: str = typer.Option("", "--comment", help="Why the change is acceptable."),
+    workspace: Path = _WORKSPACE_OPTION,
+) -> None:
+    """Approve a review. It is approved once every required approver has approved it."""
+    _decide(review_id, name, comment, workspace, approve=True)
+
+
+@app.command("reject")
+def reject_command(
+    review_id: str = typer.Argument(..., help="Review ID to reject."),
+    name: str = typer.Option(
+        None, "--name", help="Reviewer's name; git config user.name if omitted."
+    ),
+    comment: str = typer.Option("", "--comment", help="What must change before approval."),
+    workspace: Path = _WORKSPACE_OPTION,
+) -> None:
+    """Reject a review. A rejected review covers no change until the reviewer approves it."""
+    _decide(review_id, name, comment, workspace, approve=False)
+
+
+@app.command("status")
+def status_command(
+    review_id: str = typer.Argument(None, help="One review ID; every review if omitted."),
+    workspace: Path = _WORKSPACE_OPTION,
+    as_json: bool = typer.Option(False, "--json", help="Print id, status and verdict as JSON."),
+) -> None:
+    """List reviews with their status, verdict and the approvers still missing."""
+    found = _workspace(workspace)
+    chosen = [records.load(found, review_id)] if review_id else records.load_all(found)
+    rows = [
+        {
+            "id": r.id,
+            "status": r.status,
+            "verdict": r.verdict,
+            "title": r.title,
+            "missing_approvers": r.missing_approvers,
+        }
+        for r in chosen
+    ]
+    if as_json:
+        _print_json(rows)
+        return
+    if not rows:
+        typer.echo(f"No reviews in {found.reviews_dir}.")
+        return
+    table = Table(title_justify="left")
+    for column in ("id", "status", "verdict", "title", "waiting for"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        waiting = ", ".join(row["missing_approvers"]) if row["status"] == "open" else ""
+        table.add_row(row["id"], row["status"], row["verdict"], row["title"], waiting)
+    Console().print(table)
+
+
+@app.command("check")
+def check_command(
+    base: str = _BASE_OPTION,
+    junit_file: Path = typer.Option(
+        None, "--junit", help="Write JUnit XML here (one test case per changed contract)."
+    ),
+    summary_file: Path = typer.Option(
+        None, "--summary", help="Write a Markdown summary here, for a pull-request comment."
+    ),
+    workspace: Path = _WORKSPACE_OPTION,
+) -> None:
+    """CI gate: diff every contract changed since --base and fail on unapproved breaking changes.
+
+    A breaking change passes when an approved review in contracts/reviews/ lists its
+    fingerprint. Exits 0 when the gate passes, 1 when it fails, 2 when an input cannot be read.
+    """
+    report = gate.check(_workspace(workspace), base)
+    if junit_file is not None:
+        junit_file.parent.mkdir(parents=True, exist_ok=True)
+        junit_file.write_text(gate.junit(report), encoding="utf-8")
+    summary = gate.markdown(report)
+    if summary_file is not None:
+        summary_file.parent.mkdir(parents=True, exist_ok=True)
+        summary_file.write_text(summary, encoding="utf-8")
+    typer.echo(summary, nl=False)
+    raise typer.Exit(0 if report.passed else 1)

@@ -103,15 +103,23 @@ def load_pair(old_spec: str, new_spec: str) -> tuple[Loader, Document, Document]
 
 
 def diff_documents(
-    loader: Loader, old: Document, new: Document, mapping: ContextMapping | None = None
+    loader: Loader,
+    old: Document,
+    new: Document,
+    mapping: ContextMapping | None = None,
+    contract: str | None = None,
 ) -> DiffResult:
-    """Diff two versions of one contract and return the changes with their levels."""
+    """Diff two versions of one contract and return the changes with their levels.
+
+    `mapping` reinterprets who reads each position (see `compat.context_mapping`); `contract`
+    names the contract in fingerprints and defaults to the new version's path.
+    """
     if old.kind != new.kind:
         raise DocumentReadError(
             f"{old.source.label} is {_article(old.kind)} document but {new.source.label} is "
             f"{_article(new.kind)} document; compare two versions of the same kind."
         )
-    differ = Differ(loader, old, new, contract_name(new.source))
+    differ = Differ(loader, old, new, contract or contract_name(new.source))
     if new.kind == "schema":
         usage = Usage("", "schema", ())
         differ.compare_schemas(old.root(), new.root(), usage, Context.DATA)

@@ -261,8 +261,6 @@ class Loader:
         doc = Document(source, data, kind, detect_dialect(data, kind), _source_uri(source), self)
         self._by_uri[doc.uri] = doc
         _index(doc)
-        for uri in doc.index:
-            self._by_uri.setdefault(urldefrag(uri)[0], doc)
         return doc
 
     def follow(self, node: Node) -> Node:
@@ -310,9 +308,9 @@ class Loader:
         return doc.pointer(fragment, doc.root().base)
 
     def _document_for(self, current: Document, resource: str, ref: str) -> Document:
-        if resource in self._by_uri:
-            return self._by_uri[resource]
-        if not resource or resource == current.uri:
+        # Two versions of a contract often share their `$id`s, so a web URI is looked up in
+        # the referencing document and then beside its file, never in a global table.
+        if not resource or resource == current.uri or resource in current.index:
             return current
         name = PurePosixPath(urlsplit(resource).path).name
         relative = urlsplit(ref).path or name
@@ -324,7 +322,6 @@ class Loader:
                 doc = self.load(sibling)
             except DocumentReadError:
                 continue
-            self._by_uri[resource] = doc
             return doc
         raise DocumentReadError(
             f"{current.source.label}: $ref '{ref}' points to {resource}, which is neither in "

@@ -103,6 +103,7 @@ def _finding(fact: Fact, effect: Effect) -> Finding:
     rule = narrowing if effect == Effect.NARROWING else widening
     old, new = (fact.sub, fact.sup) if effect == Effect.NARROWING else (fact.sup, fact.sub)
     reason = _reason(fact, rule, label, old, new, effect)
+    reason = reason[0].upper() + reason[1:]
     detail = canonical([fact.name, _jsonable(old), _jsonable(new)])
     return Finding(rule, fact.location, reason, effect, detail, fact.field)
 
