@@ -141,7 +141,7 @@ def _reason(fact: Fact, rule: str, label: str, old: Any, new: Any, effect: Effec
         return f"Property '{fact.name}' {verb} {names}."
     if fact.kind == "oneOf":
         return f"{where} may match several oneOf alternatives, or none, where it matched one."
-    return f"{label} of {where} changed from {_short(old)} to {_short(new)}."
+    return f"The {label} of {where} changed from {_short(old)} to {_short(new)}."
 
 
 def _property_reason(fact: Fact, rule: str, effect: Effect) -> str:
