@@ -216,7 +216,8 @@ def assess(
     """Return the consumers each breaking change of `contract` affects or spares."""
     contract = normalise(contract)
     users = [t for t in touchpoints if contract in t.contracts]
-    related = _related_pacts(users, pacts, provider_names or set())
+    operations = {u.operation for c in changes for u in c.usages if _is_http(u.operation)}
+    related = _related_pacts(users, pacts, provider_names or set(), operations)
     impacts = []
     for change in changes:
         if change.level != Level.BREAKING:
@@ -226,11 +227,31 @@ def assess(
 
 
 def _related_pacts(
-    users: list[Touchpoint], pacts: list[Pact], provider_names: set[str]
+    users: list[Touchpoint], pacts: list[Pact], provider_names: set[str], operations: set[str]
 ) -> list[Pact]:
+    """Pick the pacts of this contract: linked by a touchpoint, by name, or by operation."""
     linked = {p for t in users for p in t.pacts}
     names = provider_names | {t.name for t in users}
-    return [p for p in pacts if normalise(p.source) in linked or p.provider in names]
+    return [
+        pact
+        for pact in pacts
+        if normalise(pact.source) in linked
+        or pact.provider in names
+        or any(_calls(interaction, operations) for interaction in pact.interactions)
+    ]
+
+
+def _is_http(operation: str) -> bool:
+    method, _, template = operation.partition(" ")
+    return method in _HTTP_METHODS and template.startswith("/")
+
+
+def _calls(interaction: Interaction, operations: set[str]) -> bool:
+    for operation in operations:
+        method, _, template = operation.partition(" ")
+        if interaction.method == method and _path_matches(template, interaction.path):
+            return True
+    return False
 
 
 def _impact(change: Change, users: list[Touchpoint], pacts: list[Pact]) -> Impact:
@@ -283,7 +304,7 @@ def _pact_hit(change: Change, pact: Pact) -> str | None:
 
 def _uses(change: Change, usage: Usage, interaction: Interaction) -> bool:
     method, _, template = usage.operation.partition(" ")
-    if method in _HTTP_METHODS and template.startswith("/"):
+    if _is_http(usage.operation):
         if interaction.method != method or not _path_matches(template, interaction.path):
             return False
         return _http_uses(change, usage, interaction)
