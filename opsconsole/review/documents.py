@@ -245,7 +245,7 @@ class Loader:
 
     def __init__(self) -> None:
         self._by_uri: dict[str, Document] = {}
-        self._ref_cache: dict[tuple[int, str], Node] = {}
+        self._ref_cache: dict[tuple[int, str, str], Node] = {}
 
     def load(self, source: Source) -> Document:
         """Read, parse and index `source`."""
@@ -266,7 +266,7 @@ class Loader:
     def follow(self, node: Node) -> Node:
         """Return the node that `node`'s `$ref` names, one hop only."""
         ref = node.value["$ref"]
-        key = (id(node.value), node.base)
+        key = (id(node.doc), node.base, ref)
         cached = self._ref_cache.get(key)
         if cached is None:
             cached = self._lookup(node, ref)
