@@ -249,7 +249,7 @@ def status_command(
     """List reviews with their status, verdict and the approvers still missing."""
     found = _workspace(workspace)
     chosen = [records.load(found, review_id)] if review_id else records.load_all(found)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "id": r.id,
             "status": r.status,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from opsconsole.review import annotations, structure
+from opsconsole.review import annotation_rules, structure
 from opsconsole.review.documents import Document, Loader, Node, Source, parse_source
 from opsconsole.review.errors import DocumentReadError
 from opsconsole.review.model import Change, Context, Effect, Level, Usage, merge_effect
@@ -125,7 +125,7 @@ def diff_documents(
         differ.compare_schemas(old.root(), new.root(), usage, Context.DATA)
     else:
         structure.compare(differ)
-    annotations.compare(differ)
+    annotation_rules.compare(differ)
     return differ.result(mapping)
 
 

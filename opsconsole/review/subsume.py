@@ -443,8 +443,10 @@ class Subsumption:
         failures: list[Fact] = []
         for kind in sorted(kinds):
             attempts = [self.check_views(sub, branch, frozenset({kind})) for branch in branches]
-            if attempts and all(attempts):
-                failures.extend(min(attempts, key=len))
+            if not attempts:
+                failures.append(Fact("anyOf", location))
+            elif all(attempts):
+                failures.extend(_fewest(attempts))
         if not failures:
             return []
         return [Fact("anyOf", location, sub=_dedupe(failures))]
@@ -463,7 +465,10 @@ class Subsumption:
                 for i in fits
             ):
                 continue
-            failures.extend(min(attempts, key=len) if not fits else [Fact("oneOf", location)])
+            if fits or not attempts:
+                failures.append(Fact("oneOf", location))
+            else:
+                failures.extend(_fewest(attempts))
         if not failures:
             return []
         return [Fact("oneOf", location, sub=_dedupe(failures))]
@@ -633,6 +638,15 @@ def _property_path(location: str, name: str, nodes: list[Node]) -> str:
 
 def _kind_of(value: Any) -> str:
     return value_kind(value)
+
+
+def _fewest(attempts: list[list[Fact]]) -> list[Fact]:
+    """Return the failed attempt closest to success, the one with the fewest facts."""
+    best = attempts[0]
+    for attempt in attempts[1:]:
+        if len(attempt) < len(best):
+            best = attempt
+    return best
 
 
 def _dedupe(facts: list[Fact]) -> list[Fact]:
