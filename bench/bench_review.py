@@ -3,9 +3,9 @@
 Usage: python bench/bench_review.py [--runs N] [--resources N]
 
 Generates the documents with gen_openapi.py into a temporary folder, then runs the same work
-as `opsconsole review diff` in-process N times and prints the size, change counts and the
-minimum and median wall and CPU time; CPU time is the steadier figure on a busy machine. A
-whole CLI run adds interpreter start and imports on top.
+as `opsconsole review diff` in-process N times. Prints the size, change counts and the minimum
+and median wall and CPU time. CPU time is the steadier figure on a busy machine, and a whole
+CLI run adds interpreter start and imports on top.
 """
 
 from __future__ import annotations

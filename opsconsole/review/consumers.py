@@ -1,8 +1,8 @@
 """Who consumes a contract: touchpoints from the catalog and pacts from `contracts/pacts/`.
 
-The readers here are deliberately small and tolerant, reading the YAML and JSON as written:
-a Touchpoint entity (`kind: Touchpoint`) lists `spec.contracts` as paths or as
-`{schema|openapi|asyncapi|pact: path}` items and names `spec.owner`; a Pact V4 file names
+The readers here are small and tolerant and read the YAML and JSON as written. A Touchpoint
+entity (`kind: Touchpoint`) lists `spec.contracts` as paths or as
+`{schema|openapi|asyncapi|pact: path}` items and names `spec.owner`. A Pact V4 file names
 `consumer.name`, `provider.name` and `interactions[]` with `request`/`response` (HTTP) or
 `contents` (messages). A breaking change affects a pact only when one of its interactions uses
 the changed operation or field, so a removed field no pact reads is reported as safe.

@@ -1,8 +1,8 @@
 """Diff two versions of a contract: JSON Schema, OpenAPI 3.0/3.1 or AsyncAPI 3.
 
-Schema positions are compared by subsumption in both directions (see `subsume`); the
-document structure around them (operations, parameters, media types, channels, messages) is
-compared by the rules in `structure`. Every change ends up with a level that depends on who
+Schema positions are compared by subsumption in both directions (see `subsume`). The document
+structure around them (operations, parameters, media types, channels, messages) is compared by
+the rules in `structure`. Every change ends up with a level that depends on who
 reads the position: requests and received messages break on narrowing, responses and sent
 messages on widening.
 """

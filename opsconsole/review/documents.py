@@ -38,7 +38,7 @@ def child_path(path: str, key: str | int) -> str:
 
 @dataclass(frozen=True)
 class Source:
-    """Where a document comes from: a file on disk, or a path inside a git revision."""
+    """The origin of a document: a file on disk, or a path inside a git revision."""
 
     path: str
     revision: str | None = None

@@ -1,8 +1,8 @@
 """Turn subsumption facts into named changes with stable rule IDs and one-line reasons.
 
-A fact found while checking old ⊆ new means the new version narrows (rejects something the old
-one accepted); a fact found while checking new ⊆ old means it widens. Each keyword family has
-one rule ID per direction, listed in `RULES`.
+A fact found while checking old ⊆ new means the new version narrows, because it rejects
+something the old one accepted. A fact found while checking new ⊆ old means it widens. Each
+keyword family has one rule ID per direction, listed in `RULES`.
 """
 
 from __future__ import annotations

@@ -59,6 +59,9 @@ def operations(doc: Document) -> dict[str, tuple[str, Node, Node]]:
     return result
 
 
+# NOTE: Only schemas reached from an operation are compared, so a change to a component no
+# operation uses is not reported. Response headers, security schemes and servers are not
+# compared either.
 def _compare_openapi(differ: Differ) -> None:
     old_ops, new_ops = operations(differ.old), operations(differ.new)
     for key in sorted(old_ops.keys() - new_ops.keys()):

@@ -1,11 +1,11 @@
 """Schema subsumption: does every instance valid under one schema validate under another?
 
-`Subsumption.check(sub, sup)` returns the facts that stop `sub ⊆ sup` from being proven; an
+`Subsumption.check(sub, sup)` returns the facts that stop `sub ⊆ sup` from being proven, and an
 empty list means it holds. The analysis is sound for the keywords it models: when it returns no
-facts, no instance of `sub` fails `sup`. Where exact reasoning is out of reach (regular
-expressions are compared as text, `oneOf` in the accepting schema needs provably disjoint
-branches) it reports a fact rather than guess, so it may call a compatible change breaking but
-not the other way round.
+facts, no instance of `sub` fails `sup`. Some questions are out of reach of exact reasoning:
+regular expressions are compared as text, and a `oneOf` in the accepting schema needs provably
+disjoint alternatives. There it reports a fact instead of guessing, so it may call a compatible
+change breaking. Calling a breaking change compatible would be a bug.
 
 Recursive schemas are compared co-inductively: a pair of positions met again while it is still
 being compared is assumed to hold, which is the usual rule for recursive types.
@@ -67,7 +67,7 @@ class Fact:
 
 
 class Subsumption:
-    """Compare schemas of two documents; `new_is_sup` says which side is the new version."""
+    """Subsumption checks between two documents; `new_is_sup` tells which side is the new one."""
 
     def __init__(self, loader: Loader, *, new_is_sup: bool) -> None:
         self.loader = loader

@@ -23,8 +23,8 @@ from opsconsole.review.subsume import Subsumption
 SUITE_FILE = "apicurio-jsonschema-compat.json"
 EXPECTED = {"both": (True, True), "backward": (True, False), "none": (False, False)}
 
-# Cases where the suite's answer is arguable, keyed by position (ids repeat in the suite),
-# with why the analysis answers differently.
+# Cases where the suite's expected result is arguable, keyed by position because ids repeat in
+# the suite, with the reason the analysis returns something else.
 ARGUABLE = {
     96: "Both schemas accept no instance at all (the const is an array but type is string), "
     "so each is trivially compatible with the other; the suite expects none.",

@@ -193,8 +193,8 @@ def test_approval_survives_rebase(repo: Path) -> None:
     run(repo, "approve", "drop-total", "--name", "team-crm")
     git(repo, "add", "contracts/reviews")
     git(repo, "commit", "-qm", "Approve dropping the total")
-    # Main moves on with an unrelated edit that shifts every line of the file; the branch is
-    # rebased onto it and the same breaking change now sits on other lines.
+    # Main moves on with an unrelated edit that shifts every line of the file. After the rebase
+    # the same breaking change sits on other lines.
     git(repo, "checkout", "-q", "main")
     document = openapi(ORDER)
     document["paths"]["/health"] = {"get": {"responses": {"200": {"description": "OK"}}}}
