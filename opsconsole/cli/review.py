@@ -10,6 +10,7 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from opsconsole.review import gate, records
 from opsconsole.review.compat import Mode, check_chain
@@ -36,16 +37,13 @@ def _print_json(value: Any) -> None:
     typer.echo(json.dumps(value, indent=2, ensure_ascii=False))
 
 
-def _changes_table(changes: list[Change], title: str) -> Table:
-    table = Table(title=title, show_lines=False, title_justify="left")
-    table.add_column("level")
-    table.add_column("rule")
-    table.add_column("path", overflow="fold")
-    table.add_column("reason", overflow="fold")
+def _print_changes(console: Console, changes: list[Change]) -> None:
+    """Print one change per entry: level, rule and path, then the reason indented below."""
     for change in changes:
-        style = _LEVEL_STYLE[change.level]
-        table.add_row(f"[{style}]{change.level.value}[/]", change.id, change.path, change.reason)
-    return table
+        line = Text(f"{change.level.value:<8}", style=_LEVEL_STYLE[change.level])
+        line.append(f" {change.id}  {change.path}")
+        console.print(line, soft_wrap=True)
+        console.print(Text(f"         {change.reason}"), soft_wrap=True)
 
 
 @app.command("diff")
@@ -68,8 +66,7 @@ def diff_command(
         _print_json([change.as_json() for change in result.changes])
     else:
         console = Console()
-        if result.changes:
-            console.print(_changes_table(result.changes, f"{old} → {new}"))
+        _print_changes(console, result.changes)
         tally = counts(result.changes)
         console.print(
             f"{tally['breaking']} breaking, {tally['warning']} warning, {tally['info']} info."
@@ -109,7 +106,8 @@ def compat_command(
             state = "compatible" if check.compatible else "[bold red]incompatible[/]"
             console.print(f"{check.old} → {check.new}: {state}")
         if verdict.deciding:
-            console.print(_changes_table(verdict.deciding, "Changes that decide the verdict"))
+            console.print("Changes that decide the verdict:")
+            _print_changes(console, verdict.deciding)
         word = "compatible" if verdict.compatible else "incompatible"
         console.print(f"{mode.value}: {word}.")
     raise typer.Exit(0 if verdict.compatible else 1)
@@ -138,8 +136,9 @@ def _git_user() -> str:
 
 
 def _print_record(record: records.ReviewRecord) -> None:
-    console = Console()
-    console.print(f"[bold]{record.id}[/]: {record.title}")
+    # Reasons and titles can contain brackets (patterns, paths), so markup stays off.
+    console = Console(markup=False, highlight=False)
+    console.print(Text(record.id, style="bold") + Text(f": {record.title}"))
     console.print(f"status {record.status}, verdict {record.verdict}, base {record.base}")
     for contract in record.contracts:
         console.print(f"  {contract.path}: {contract.old} → {contract.new}")
@@ -271,7 +270,7 @@ def status_command(
     for row in rows:
         waiting = ", ".join(row["missing_approvers"]) if row["status"] == "open" else ""
         table.add_row(row["id"], row["status"], row["verdict"], row["title"], waiting)
-    Console().print(table)
+    Console(markup=False).print(table)
 
 
 @app.command("check")

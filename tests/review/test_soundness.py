@@ -141,7 +141,7 @@ def _with_dialect(schema: Any) -> Any:
 
 
 @settings(
-    max_examples=300,
+    max_examples=200,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -157,7 +157,7 @@ def test_proven_subset_has_no_counterexample(pair: tuple[Any, Any], samples: lis
             assert new_validator.is_valid(sample), sample
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(schemas)
 def test_schema_subsumes_itself(schema: Any) -> None:
     assert proven_subset(schema, schema)

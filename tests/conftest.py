@@ -1,10 +1,12 @@
+"""Test-suite wide hooks. The controller of a pytest-xdist run loads only this top conftest."""
+
 from __future__ import annotations
 
 import pytest
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Print the agreement rate the suite test recorded, also when it ran in a worker."""
+    """Print the compatibility suite's agreement rate, which a worker may have recorded."""
     for report in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get(
         "failed", []
     ):
