@@ -78,6 +78,9 @@ class Subsumption:
         self._canonical: dict[int, str] = {}
         self._stripped: dict[tuple[int, str], Node] = {}
         self._has_ref: dict[int, bool] = {}
+        self._identical_memo: dict[tuple[int, int], bool] = {}
+        self._identical_active: set[tuple[int, int]] = set()
+        self._ref_lists: dict[int, list[str] | None] = {}
         self._registries: dict[int, Registry[Any]] = {}
 
     def check(self, sub: list[Node], sup: list[Node], where: tuple[str, str]) -> list[Fact]:
@@ -128,12 +131,66 @@ class Subsumption:
     def _same(self, sub: View, sup: View) -> bool:
         if len(sub.nodes) != 1 or len(sup.nodes) != 1:
             return False
-        left, right = sub.nodes[0].value, sup.nodes[0].value
-        if left is right and sub.nodes[0].doc is sup.nodes[0].doc:
+        return self._identical(sub.nodes[0], sup.nodes[0])
+
+    def _identical(self, left: Node, right: Node) -> bool:
+        """Tell whether two positions are written the same, following the `$ref`s inside."""
+        if left.value is right.value and left.doc is right.doc:
             return True
-        if self._contains_ref(left) or self._contains_ref(right):
+        key = (id(left.value), id(right.value))
+        if key in self._identical_memo:
+            return self._identical_memo[key]
+        if key in self._identical_active:
+            return True
+        self._identical_active.add(key)
+        try:
+            result = self._identical_uncached(left, right)
+        finally:
+            self._identical_active.discard(key)
+        self._identical_memo[key] = result
+        return result
+
+    def _identical_uncached(self, left: Node, right: Node) -> bool:
+        # Python's == is fast but equates True with 1, so equal trees are confirmed by their
+        # canonical text, which is only computed for trees that already compare equal.
+        plain_equal = left.value == right.value
+        if not plain_equal and (self._contains_ref(left.value) or self._contains_ref(right.value)):
             return False
-        return left == right or self._canonical_of(left) == self._canonical_of(right)
+        if self._canonical_of(left.value) != self._canonical_of(right.value):
+            return False
+        refs = self._refs(left.value)
+        if refs is None:
+            return not self._contains_ref(left.value)
+        for ref in refs:
+            left_target = self.loader.follow(Node({"$ref": ref}, left.doc, left.base, left.path))
+            right_target = self.loader.follow(
+                Node({"$ref": ref}, right.doc, right.base, right.path)
+            )
+            if not self._identical(left_target, right_target):
+                return False
+        return True
+
+    def _refs(self, value: Any) -> list[str] | None:
+        """Return the `$ref`s inside `value`, or None when an `$id` changes their base."""
+        key = id(value)
+        if key in self._ref_lists:
+            return self._ref_lists[key]
+        found: set[str] | None = set()
+        stack = [value]
+        while stack and found is not None:
+            item = stack.pop()
+            if isinstance(item, dict):
+                if "$id" in item or ("id" in item and isinstance(item.get("id"), str)):
+                    found = None
+                    break
+                if isinstance(item.get("$ref"), str):
+                    found.add(item["$ref"])
+                stack.extend(item.values())
+            elif isinstance(item, list):
+                stack.extend(item)
+        result = sorted(found) if found is not None else None
+        self._ref_lists[key] = result
+        return result
 
     def _canonical_of(self, value: Any) -> str:
         key = id(value)
@@ -223,8 +280,7 @@ class Subsumption:
         rest = (*tuple(n for n in sub.nodes if n is not node), self._strip(node, keyword))
         facts: list[Fact] = []
         for index, branch in enumerate(branches[:_MAX_BRANCHES]):
-            conjuncts = expand(self.loader, [*rest, holder.child(index, branch)])
-            branch_view = View(conjuncts, sub.location)
+            branch_view = self._extended(rest, [holder.child(index, branch)], sub.location)
             facts.extend(self.check_views(branch_view, sup, kinds & branch_view.kinds))
         return _dedupe(facts)
 
@@ -397,8 +453,8 @@ class Subsumption:
         for trigger, nodes in sorted(sup.dependent_schemas().items()):
             if _forbidden(sub.property_nodes(trigger)):
                 continue
-            sub_nodes = list(sub.nodes) + have_schemas.get(trigger, [])
-            found = self.check(sub_nodes, nodes, (location, location))
+            extended = self._extended(sub.nodes, have_schemas.get(trigger, []), location)
+            found = self.check_views(extended, self.view(nodes, location), extended.kinds)
             if found:
                 facts.append(Fact("dependentSchemas", location, name=trigger, sub=found))
         return facts
@@ -494,27 +550,31 @@ class Subsumption:
             if "if" in mine and canonical(mine["if"]) == canonical(value["if"]):
                 own_then = own.child("then", mine.get("then", True))
                 own_else = own.child("else", mine.get("else", True))
-                both = self._holds([*list(sub.nodes), own_then], then, kinds) and self._holds(
-                    [*list(sub.nodes), own_else], otherwise, kinds
+                both = self._holds(sub, [own_then], then, kinds) and self._holds(
+                    sub, [own_else], otherwise, kinds
                 )
                 if both:
                     return []
-        if self._holds(list(sub.nodes), then, kinds) and self._holds(
-            list(sub.nodes), otherwise, kinds
-        ):
+        if self._holds(sub, [], then, kinds) and self._holds(sub, [], otherwise, kinds):
             return []
-        if self._holds(list(sub.nodes), condition, kinds) and self._holds(
-            list(sub.nodes), then, kinds
-        ):
+        if self._holds(sub, [], condition, kinds) and self._holds(sub, [], then, kinds):
             return []
         if self._disjoint(sub, self.view([condition], location), kinds) and self._holds(
-            list(sub.nodes), otherwise, kinds
+            sub, [], otherwise, kinds
         ):
             return []
         return [Fact("if", location, sup=value["if"])]
 
-    def _holds(self, sub_nodes: list[Node], sup_node: Node, kinds: frozenset[str]) -> bool:
-        sub_view = self.view(sub_nodes, "$")
+    def _extended(self, flat: tuple[Node, ...], extra: list[Node], location: str) -> View:
+        """Add `extra` to already flattened conjuncts, expanding only the new nodes.
+
+        Expanding the old conjuncts again would bring back a disjunction that was already
+        distributed, and the co-inductive memo would then wrongly accept the repeat.
+        """
+        return View((*flat, *expand(self.loader, extra)), location)
+
+    def _holds(self, sub: View, extra: list[Node], sup_node: Node, kinds: frozenset[str]) -> bool:
+        sub_view = self._extended(sub.nodes, extra, sub.location)
         return not self.check_views(sub_view, self.view([sup_node], "$"), kinds & sub_view.kinds)
 
     def _disjoint(self, left: View, right: View, kinds: frozenset[str]) -> bool:

@@ -378,3 +378,17 @@ def test_sibling_file_ref_resolved_locally(tmp_path: Any) -> None:
         (folder / "order.json").write_text(__import__("json").dumps(order))
     result = diff_sources(str(tmp_path / "old/order.json"), str(tmp_path / "new/order.json"))
     assert [c.id for c in result.breaking] == ["max-length-lowered"]
+
+
+def test_true_and_one_are_different_values(diff: Differ) -> None:
+    result = by_rule(diff({"const": True}, {"const": 1}))
+    assert result["enum-value-removed"][0].level == Level.BREAKING
+
+
+def test_identical_components_behind_refs_skip_comparison(diff: Differ) -> None:
+    defs = {"A": {"type": "object", "properties": {"b": {"$ref": "#/$defs/B"}}}}
+    old = obj({"a": {"$ref": "#/$defs/A"}}, **{"$defs": {**defs, "B": {"enum": [1, 2]}}})
+    new = obj({"a": {"$ref": "#/$defs/A"}}, **{"$defs": {**defs, "B": {"enum": [1]}}})
+    change = by_rule(diff(old, new))["enum-value-removed"][0]
+    assert change.path == "$['$defs'].B"
+    assert {usage.field for usage in change.usages} == {("a", "b")}
