@@ -105,9 +105,10 @@ def _engine_figures(stats: dict[str, Any]) -> list[tuple[str, str]]:
 def _failure_table(title: str, failures: list[Any]) -> Table:
     table = Table(title=title, title_justify="left")
     table.add_column("#", justify="right")
-    table.add_column("correlation ID")
-    table.add_column("step")
-    table.add_column("what failed")
+    # The correlation ID is what people search logs and the DLQ for, so it is never cut.
+    table.add_column("correlation ID", no_wrap=True, min_width=36)
+    table.add_column("step", ratio=1)
+    table.add_column("what failed", ratio=2, overflow="fold")
     for failure in failures:
         table.add_row(str(failure.index), failure.correlation_id, failure.step, failure.message)
     return table

@@ -15,6 +15,7 @@ from rich.console import Console
 from opsconsole.cli._synthetic_view import print_summary, progress_bar
 from opsconsole.cli.synthetic import run_embedded_batch
 from opsconsole.errors import WorkspaceError
+from opsconsole.logs import configure_logging
 from opsconsole.stack import EmbeddedStack, StackInfo, StackOptions
 from opsconsole.synthetic.scenarios import LEAD_TO_CASH
 from opsconsole.wire import DEFAULT_CRM_PORT, DEFAULT_ENGINE_PORT, DEFAULT_ERP_PORT, DEFAULT_HOST
@@ -57,6 +58,7 @@ def demo(
     Everything runs in this process on free loopback ports with SQLite. The exit status is 0
     only when every order met every assertion of the scenario.
     """
+    configure_logging("WARNING")
     console = Console()
     scenario_path = scenario or _default_scenario()
     with _state_folder(state_dir) as folder:
@@ -92,6 +94,9 @@ def up(
     as_json: bool = typer.Option(
         False, "--json", help="Print one JSON object with URLs and credentials once ready."
     ),
+    log_level: str = typer.Option(
+        "INFO", "--log-level", help="Lowest level of log lines written to standard error."
+    ),
 ) -> None:
     """Run the engine and the CRM and ERP sandboxes in the foreground until Ctrl-C.
 
@@ -107,7 +112,8 @@ def up(
         erp_port=erp_port,
         database_url=database_url,
     )
-    console = Console()
+    configure_logging(log_level)
+    console = Console(stderr=as_json)
     with EmbeddedStack(options) as stack:
         assert stack.info is not None
         if as_json:

@@ -32,7 +32,7 @@ WORKER_STOP_TIMEOUT_SECONDS = 10.0
 
 
 def create_app(settings: EngineSettings) -> FastAPI:
-    """Build an engine app; its lifespan runs the worker when `settings.run_worker` is set."""
+    """Build an engine app whose lifespan runs the worker when `settings.run_worker` is set."""
     state = build_state(settings)
 
     @asynccontextmanager

@@ -154,9 +154,9 @@ def _erp_customer_of(engine: Engine, order: dict[str, Any]) -> tuple[str, str]:
             identity.system_id_for(session, CUSTOMER, customer_id, ERP) if customer_id else None
         )
     if customer_id is None or erp_id is None:
-        # The account's own sync may still be on its way; this order waits for it.
+        # The account's own sync may still be on its way, so this order waits for it.
         raise DeliveryError(
-            f"Account {account_id} has no ERP customer yet; the sales order waits for it.",
+            f"Account {account_id} has no ERP customer yet, so the sales order waits for it.",
             FailureClass.DEPENDENCY,
         )
     return customer_id, erp_id
@@ -166,7 +166,7 @@ def _store_sales_order(session: Session, sales_order_id: str, document: dict[str
     state = session.get(SalesOrderState, sales_order_id) or SalesOrderState(
         canonical_id=sales_order_id
     )
-    # An ERP event handled meanwhile may have moved the status on; never move it back.
+    # An ERP event handled meanwhile may have moved the status on. Keep the later status.
     stored = OrderStatus(state.data.get("status", OrderStatus.DRAFT))
     if stored.rank > OrderStatus(document["status"]).rank:
         document = {**document, "status": stored.value, "erp_status": state.data.get("erp_status")}

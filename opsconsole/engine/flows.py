@@ -38,7 +38,7 @@ CRM_INVOICE_UPSERT = "crm.invoice.upsert"
 
 
 class DependencyMissing(OpsconsoleError):
-    """An event needs an object that is not synchronised yet; it is retried later."""
+    """An event needs an object that is not synchronised yet, so it is retried later."""
 
 
 @dataclass(frozen=True)
@@ -230,8 +230,8 @@ def _sales_order_of(session: Session, erp_id: str, external_id: str | None) -> s
     linked = identity.resolve(session, SALES_ORDER, ERP, erp_id)
     if linked is not None or not external_id:
         return linked
-    # The ERP event may overtake the commit that links the ERP id; the external ID is the
-    # CRM Order Id, linked when the order event was handled.
+    # The ERP event may overtake the commit that links the ERP id. The external ID is the
+    # CRM Order Id, which was linked when the order event was handled.
     try:
         return identity.resolve(session, SALES_ORDER, CRM, external_id)
     except identity.MalformedSalesforceId:
@@ -296,7 +296,7 @@ def _on_erp_customer(
     # stopped between the ERP write and its commit.
     external_id = data.get("externalId")
     if not external_id:
-        return Outcome("ignored", "ERP customer without external ID; the CRM owns customers.")
+        return Outcome("ignored", "ERP customer without external ID. The CRM owns customers.")
     try:
         customer_id = identity.resolve(session, CUSTOMER, CRM, external_id)
     except identity.MalformedSalesforceId:
@@ -309,7 +309,7 @@ def _on_erp_customer(
 def _on_delete(
     session: Session, data: dict[str, Any], trace: Trace, context: FlowContext
 ) -> Outcome:
-    return Outcome("ignored", "Deletes are not synchronised; the record stays in the ERP.")
+    return Outcome("ignored", "Deletes are not synchronised, so the record stays in the ERP.")
 
 
 _Handler = Callable[[Session, dict[str, Any], Trace, FlowContext], Outcome]

@@ -23,7 +23,7 @@ class StoredResponse:
 
 
 class LostRace(Exception):
-    """Another request with the same key committed first; roll back and replay its response."""
+    """Another request with the same key committed first, so roll back and replay its response."""
 
 
 def request_hash(body: Any) -> str:

@@ -52,8 +52,8 @@ def to_18(value: str, *, prefix: str | None = None) -> str:
         normal = _restore_case(value)
     else:
         raise MalformedSalesforceId(
-            f"Salesforce ID {value!r} has {len(value)} characters; "
-            "a valid ID has 15 or 18 letters and digits."
+            f"Salesforce ID {value!r} has {len(value)} characters, "
+            "but a valid ID has 15 or 18 letters and digits."
         )
     if prefix is not None and normal[:3] != prefix:
         raise MalformedSalesforceId(
@@ -80,8 +80,8 @@ def _restore_case(value: str) -> str:
     suffix = value[15:].upper()
     if not set(suffix) <= set(_SUFFIX_ALPHABET):
         raise MalformedSalesforceId(
-            f"Salesforce ID {value!r} has suffix {value[15:]!r}; "
-            "a suffix contains only the letters A-Z and the digits 0-5."
+            f"Salesforce ID {value!r} has suffix {value[15:]!r}, "
+            "but a suffix contains only the letters A-Z and the digits 0-5."
         )
     body = value[:15]
     if salesforce_suffix(body) == suffix:

@@ -44,7 +44,7 @@ def enqueue(
     payload: dict[str, Any],
     trace: Trace,
 ) -> bool:
-    """Add an outbound call in the caller's transaction; False when that key exists already."""
+    """Add an outbound call in the caller's transaction. Returns False when the key exists."""
     row = OutboxMessage(
         target_system=target,
         operation=operation,
@@ -62,7 +62,7 @@ def claim_due(engine: Engine, limit: int) -> list[OutboxMessage]:
     """Lease up to `limit` due messages, skipping any entity with an earlier unfinished one.
 
     The lease (status in_flight until a deadline) keeps the HTTP call outside any database
-    transaction; a worker that dies mid-call leaves a lease that expires and is claimed again.
+    transaction. When a worker dies mid-call, its lease expires and the message is claimed again.
     """
     now = utcnow()
     with Session(engine, expire_on_commit=False) as session, session.begin():
@@ -114,7 +114,8 @@ class RetryPolicy:
     def delay(self, attempts: int, failure: FailureClass, retry_after: float | None) -> float:
         """Return the wait before the next attempt, honouring the target's Retry-After."""
         ceiling = DEPENDENCY_MAX_DELAY_SECONDS if failure is FailureClass.DEPENDENCY else None
-        backoff = min(self.base_seconds * 2 ** max(attempts - 1, 0), ceiling or self.max_seconds)
+        growth = float(2 ** max(attempts - 1, 0))
+        backoff = min(self.base_seconds * growth, ceiling or self.max_seconds)
         backoff *= random.uniform(0.8, 1.2)
         return max(backoff, retry_after or 0.0)
 

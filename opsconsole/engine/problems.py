@@ -49,7 +49,7 @@ def problem(
     extra: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    """Build a Problem Details response; `errors` lists each invalid field."""
+    """Build a Problem Details response whose `errors` list names each invalid field."""
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + slug,
         "title": title,

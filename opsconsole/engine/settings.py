@@ -12,7 +12,7 @@ from opsconsole.engine.canonical.schemas import DEFAULT_SCHEMA_DIR
 class EngineSettings(BaseModel):
     """Where the engine stores its state, how it reaches the CRM and ERP, and its secrets."""
 
-    database_url: str = Field(description="Any SQLAlchemy URL; SQLite files get WAL mode.")
+    database_url: str = Field(description="Any SQLAlchemy URL. SQLite files get WAL mode.")
     crm_base_url: str
     crm_client_id: str = "opsconsole-engine"
     crm_client_secret: str
@@ -26,14 +26,14 @@ class EngineSettings(BaseModel):
     run_worker: bool = True
     worker_poll_seconds: float = 0.05
     max_attempts: int = Field(default=6, ge=1)
-    # Additions beyond the shared interface; every one has a default.
+    # Additions beyond the shared interface, each with a default.
     crm_user_id: str | None = Field(
         default=None,
-        description="CRM user the engine writes as; learned from the token response when unset.",
+        description="CRM user the engine writes as. Unset: read from the token response.",
     )
     retry_base_seconds: float = Field(default=0.5, gt=0, description="First retry delay.")
     retry_max_seconds: float = Field(default=60.0, gt=0, description="Longest retry delay.")
     database_schema: str | None = Field(
-        default=None, description="PostgreSQL schema for the tables; ignored on SQLite."
+        default=None, description="PostgreSQL schema for the tables, ignored on SQLite."
     )
     schema_dir: Path = DEFAULT_SCHEMA_DIR

@@ -26,7 +26,7 @@ OUTBOX_BATCH = 20
 
 @dataclass
 class Worker:
-    """Moves messages through the inbox and outbox; `run_once` is one pass over both."""
+    """Moves messages through the inbox and the outbox. `run_once` is one pass over both."""
 
     engine: Engine
     systems: Systems
@@ -35,7 +35,7 @@ class Worker:
     metrics: EngineMetrics
 
     def run_once(self) -> int:
-        """Handle due inbox messages and deliver due outbox messages; return how many."""
+        """Handle due inbox messages, deliver due outbox messages, and return how many."""
         return self.process_inbox() + self.deliver_outbox()
 
     def run_until_stopped(self, stop: threading.Event, poll_seconds: float) -> None:
@@ -45,7 +45,7 @@ class Worker:
             try:
                 busy = self.run_once()
             except Exception:
-                # A failing database must not end the worker; it is retried on the next pass.
+                # A failing database must not end the worker, so the next pass tries again.
                 log.exception("worker pass failed")
                 busy = 0
             if not busy:

@@ -28,7 +28,7 @@ def insert_if_absent(session: Session, row: SQLModel, conflict: Sequence[str]) -
         statement = statement.on_conflict_do_nothing(index_elements=list(conflict))
     else:
         return _insert_in_savepoint(session, target, values)
-    # RETURNING tells reliably whether a row went in; rowcount is -1 on some drivers.
+    # RETURNING shows whether the row was inserted, because psycopg reports rowcount -1 here.
     inserted = session.execute(statement.returning(target.c[conflict[0]])).first()
     return inserted is not None
 

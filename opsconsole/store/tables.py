@@ -46,7 +46,7 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if value.tzinfo is None:
-            raise ValueError(f"Naive datetime {value!r} has no time zone; pass an aware one.")
+            raise ValueError(f"Naive datetime {value!r} has no time zone. Pass an aware one.")
         return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:

@@ -6,6 +6,7 @@ The runner knows nothing about terminals: it reports progress through the typed 
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 import uuid
@@ -132,7 +133,9 @@ class _Clients:
         with self._lock:
             if name not in self._clients:
                 target = self._targets[name]
-                verify: Any = target.ca_file if target.ca_file else True
+                verify: Any = (
+                    ssl.create_default_context(cafile=target.ca_file) if target.ca_file else True
+                )
                 self._clients[name] = httpx.Client(
                     base_url=target.base_url, verify=verify, trust_env=False
                 )

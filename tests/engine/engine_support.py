@@ -44,15 +44,15 @@ class Harness:
         return httpx.get(f"{self.url}{path}", params=params, timeout=10)
 
 
-def wait_until(check: Callable[[], Any], what: str) -> Any:
-    """Poll `check` until it returns something truthy; fail naming `what` after a while."""
+def wait_until(check: Callable[[], Any], description: str) -> Any:
+    """Poll `check` until it returns something truthy; fail naming `description` after a while."""
     deadline = time.monotonic() + WAIT_SECONDS
     while time.monotonic() < deadline:
         result = check()
         if result:
             return result
         time.sleep(0.05)
-    pytest.fail(f"Timed out waiting for {what}.")
+    pytest.fail(f"Timed out waiting for {description}.")
 
 
 def make_settings(tmp_path: Path, crm_url: str, erp_url: str, **overrides: Any) -> EngineSettings:

@@ -48,7 +48,7 @@ def test_money_rejects_binary_float() -> None:
 
 
 def test_money_of_two_currencies_does_not_add() -> None:
-    with pytest.raises(ValidationError, match="convert first"):
+    with pytest.raises(ValidationError, match="Convert one of them first"):
         Money(amount=Decimal(1), currency="EUR") + Money(amount=Decimal(1), currency="USD")
 
 
@@ -120,7 +120,7 @@ def test_unknown_customer_field_is_rejected() -> None:
     assert [error.rule for error in errors] == ["unevaluatedProperties"]
 
 
-def test_ref_to_web_id_resolves_from_local_files_only(tmp_path: Path) -> None:
+def test_web_ref_resolves_from_local_files(tmp_path: Path) -> None:
     base = "https://schemas.example.invalid/"
     (tmp_path / "party.json").write_text(
         json.dumps(
@@ -201,7 +201,7 @@ def test_truncation_never_splits_an_emoji() -> None:
     assert json.loads(json.dumps(lines, ensure_ascii=False)) == list(lines)
 
 
-def test_street_longer_than_three_lines_is_a_mapping_error() -> None:
+def test_overlong_street_is_mapping_error() -> None:
     with pytest.raises(MappingError) as caught:
         erp_mapping.split_address_lines("word " * 100)
 
@@ -224,3 +224,47 @@ def test_long_state_without_code_is_a_mapping_error() -> None:
         erp_mapping.fit_state("Mecklenburg-Vorpommern-Nord-West-Ost")
 
     assert caught.value.errors[0].path == "/billing_address/state"
+
+
+def test_order_line_without_sku_is_a_mapping_error() -> None:
+    order = {
+        "Id": "8015g00000AbCdEAAZ",
+        "Status": "Activated",
+        "EffectiveDate": "2026-03-02",
+        "CurrencyIsoCode": "EUR",
+    }
+    items = [{"Quantity": 1, "UnitPrice": "10.00"}]
+    sales_order = crm_mapping.order_to_sales_order(
+        order,
+        items,
+        canonical_id="9d7e3f52-1c4b-4e0a-8f6d-3b2a1c0e9f87",
+        customer_id="5b0f7c1e-8a43-4d6e-9a51-2f0c7d3e9b10",
+        version=1,
+    )
+
+    with pytest.raises(MappingError) as caught:
+        erp_mapping.sales_order_to_erp(sales_order, erp_customer_id="1001")
+
+    assert caught.value.errors[0].path == "/lines/0/sku"
+
+
+def test_order_total_sums_lines_exactly() -> None:
+    order = {"Id": "8015g00000AbCdEAAZ", "Status": "Activated", "EffectiveDate": "2026-03-02"}
+    items = [
+        {"Quantity": 3, "UnitPrice": 0.1, "SKU__c": "A"},
+        {"Quantity": "2.5", "UnitPrice": "19.99", "SKU__c": "B"},
+    ]
+
+    sales_order = crm_mapping.order_to_sales_order(
+        order,
+        items,
+        canonical_id="9d7e3f52-1c4b-4e0a-8f6d-3b2a1c0e9f87",
+        customer_id="5b0f7c1e-8a43-4d6e-9a51-2f0c7d3e9b10",
+        version=1,
+    )
+
+    assert sales_order.total.model_dump(mode="json") == {"amount": "50.28", "currency": "EUR"}
+    assert [line.line_total.amount for line in sales_order.lines] == [
+        Decimal("0.30"),
+        Decimal("49.98"),
+    ]

@@ -43,7 +43,7 @@ def test_exhausted_retries_go_to_dead_letter_queue(harness: Harness) -> None:
     assert entry["payload"]["body"]["companyName"] == "Nordwerk AG"
 
 
-def test_validation_error_goes_to_dead_letter_queue_at_once(harness: Harness) -> None:
+def test_validation_error_dead_letters_at_once(harness: Harness) -> None:
     seed_account(harness)
     body = {
         "type": "https://www.rfc-editor.org/rfc/rfc9110.html#section-15.5.1",
@@ -120,7 +120,7 @@ def test_stale_account_event_does_not_overwrite_newer(harness: Harness) -> None:
     assert customer["phone"] == "+49 30 9999"
 
 
-def test_15_and_18_character_ids_give_one_erp_customer(harness: Harness) -> None:
+def test_15_and_18_char_ids_share_customer(harness: Harness) -> None:
     seed_account(harness)
     harness.post_event("/webhooks/crm", account_event("0015g00000QxYzA"))
     wait_until(lambda: _crm_link(harness), "the first sync")

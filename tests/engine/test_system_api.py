@@ -30,7 +30,7 @@ def test_same_key_same_body_replays_stored_response(harness: Harness) -> None:
     assert len(harness.erp.records["customer"]) == 1
 
 
-def test_same_key_changed_body_is_rejected_and_creates_nothing(harness: Harness) -> None:
+def test_reused_key_with_other_body_rejected(harness: Harness) -> None:
     body = {"name": "Sudhafen KG", "currency": "EUR"}
     first = create(harness, body, key="create-sudhafen")
 

@@ -87,7 +87,7 @@ def test_event_ids_differing_in_case_are_two_events(store: Engine) -> None:
     assert (upper, lower) == (True, True)
 
 
-def test_xref_is_unique_per_system_object_and_exact_id(store: Engine) -> None:
+def test_xref_unique_per_exact_id(store: Engine) -> None:
     with transaction(store) as session:
         session.add(
             CrossReference(

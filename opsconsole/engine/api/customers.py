@@ -32,7 +32,7 @@ _KEY_HEADER = Header(
     default=None,
     alias=wire.IDEMPOTENCY_HEADER,
     max_length=255,
-    description="Client-chosen key; a retry with the same key and body replays the response.",
+    description="Client-chosen key. A retry with the same key and body replays the response.",
 )
 _CORRELATION = Header(default=None, alias=wire.CORRELATION_HEADER)
 _TRACEPARENT = Header(default=None, alias=wire.TRACEPARENT_HEADER)
@@ -43,7 +43,7 @@ class CustomerCreate(canonical.CustomerChange):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1)  # type: ignore[assignment]
+    name: str = Field(min_length=1)
 
 
 @router.post("", status_code=201)
@@ -146,7 +146,7 @@ def _owned_by_api(session: Session, customer_id: str) -> CustomerState:
     if crm_id is not None:
         raise SystemOfRecordError(
             f"Customer {customer_id} is owned by the CRM (Account {crm_id}). "
-            "Change it in the CRM; the engine copies the change to the ERP."
+            "Change it in the CRM, and the engine copies the change to the ERP."
         )
     return stored
 

@@ -96,7 +96,7 @@ def _parse_envelope(body: bytes, state: EngineState, system: str) -> dict[str, A
     except ValueError as exc:
         state.metrics.events_received.labels(system, "invalid").inc()
         raise ValidationError(
-            "The body is not valid JSON; send a CloudEvent in structured JSON mode.",
+            "The body is not valid JSON. Send a CloudEvent in structured JSON mode.",
             [FieldError("/", f"not JSON: {exc}")],
         ) from exc
     errors = _envelope_errors(envelope, state, system)

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from opsconsole.engine import identity
@@ -118,5 +119,6 @@ def collect_stats(session: Session) -> dict[str, Any]:
 
 
 def _count_by(session: Session, table: Any, *columns: Any) -> dict[str, int]:
-    rows = session.exec(select(*columns, func.count()).select_from(table).group_by(*columns)).all()
+    statement = sa_select(*columns, func.count()).select_from(table).group_by(*columns)
+    rows = session.execute(statement).all()
     return {".".join(str(part) for part in row[:-1]): int(row[-1]) for row in rows}

@@ -11,7 +11,7 @@ SCHEMA_ID = "https://opsconsole.dev/schemas/customer.v1.json"
 
 
 class Address(BaseModel):
-    """A postal address; every line is free text as the source system holds it."""
+    """A postal address whose lines are free text as the source system stores them."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -42,7 +42,7 @@ def quantise(amount: Decimal | str | int, currency: str) -> Decimal:
 
 
 class Money(BaseModel):
-    """An amount in a currency; serialised as `{"amount": "111.30", "currency": "EUR"}`."""
+    """An amount in a currency, serialised as `{"amount": "111.30", "currency": "EUR"}`."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -76,5 +76,6 @@ class Money(BaseModel):
     def _check_same_currency(self, other: Money) -> None:
         if other.currency != self.currency:
             raise ValidationError(
-                f"Cannot combine {self.currency} and {other.currency} amounts; convert first."
+                f"Cannot combine {self.currency} and {other.currency} amounts. "
+                "Convert one of them first."
             )

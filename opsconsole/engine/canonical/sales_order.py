@@ -24,7 +24,7 @@ class OrderStatus(StrEnum):
 
     @property
     def rank(self) -> int:
-        """Position in the lifecycle; a lower rank never overwrites a higher one."""
+        """Position in the lifecycle. A lower rank never overwrites a higher one."""
         return list(OrderStatus).index(self)
 
 

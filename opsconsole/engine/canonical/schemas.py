@@ -1,6 +1,6 @@
 """Validate payloads against the canonical JSON Schemas, resolving `$ref` only from disk.
 
-Every schema file in the schema directory is registered under its `$id`; a `$ref` to any
+Every schema file in the schema directory is registered under its `$id`. A `$ref` to any
 other URI fails instead of being fetched, so validation never reaches the network.
 """
 
@@ -24,7 +24,7 @@ DEFAULT_SCHEMA_DIR = Path(__file__).resolve().parents[3] / "contracts" / "schema
 
 
 def _refuse_retrieval(uri: str) -> Resource[Any]:
-    raise NoSuchResource(ref=uri)
+    raise NoSuchResource(ref=uri)  # type: ignore[call-arg]
 
 
 def load_registry(directory: Path) -> Registry[Any]:

@@ -95,7 +95,7 @@ class CrmClient:
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
-        """Send a call under `/services/data/vNN.0/`; retry once with a fresh token on 401."""
+        """Send a call under `/services/data/vNN.0/`, retrying once with a fresh token on 401."""
         url_path = f"/services/data/v{self._api_version}/{path.lstrip('/')}"
         response = self._send(method, url_path, json, params, headers)
         if response.status_code == 401:
@@ -160,7 +160,7 @@ class CrmClient:
         fields: dict[str, Any],
         headers: Mapping[str, str],
     ) -> str | None:
-        """Create or update the record whose `external_field` is `value`; return a new ID."""
+        """Create or update the record whose `external_field` is `value`, returning a new ID."""
         path = f"sobjects/{sobject}/{external_field}/{quote(value, safe='')}"
         response = self.request("PATCH", path, json=fields, headers=headers)
         if response.status_code == 201:

@@ -63,7 +63,7 @@ class ErpClient:
     def request(
         self, method: str, path: str, *, json: Any = None, headers: Mapping[str, str]
     ) -> httpx.Response:
-        """Send a call under the record API; retry once with a fresh token on 401."""
+        """Send a call under the record API, retrying once with a fresh token on 401."""
         response = self._send(method, path, json, headers)
         if response.status_code == 401:
             with self._lock:
@@ -87,11 +87,11 @@ class ErpClient:
     def upsert(
         self, record_type: str, external_id: str, body: dict[str, Any], headers: Mapping[str, str]
     ) -> str:
-        """Create or update the record with `external_id`; return its internal ID."""
+        """Create or update the record with `external_id` and return its internal ID."""
         path = f"{record_type}/eid:{quote(external_id, safe='')}"
         response = self.request("PUT", path, json=body, headers=headers)
         location = response.headers.get("Location")
         if location:
-            return location.rstrip("/").rsplit("/", 1)[-1]
+            return str(location).rstrip("/").rsplit("/", 1)[-1]
         record = self.request("GET", path, headers=headers).json()
         return str(record["id"])

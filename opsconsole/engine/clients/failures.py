@@ -15,7 +15,7 @@ RETRY_AFTER_MAX_SECONDS = 300.0
 
 
 class FailureClass(StrEnum):
-    """Why a call failed; the class decides retryability."""
+    """Why a call failed. The class decides whether a retry can succeed."""
 
     VALIDATION = "validation"
     AUTH = "auth"

@@ -14,7 +14,7 @@ from typing import Any
 
 from opsconsole.engine.canonical.invoice import Invoice, InvoiceStatus
 from opsconsole.engine.canonical.money import Money
-from opsconsole.engine.canonical.sales_order import OrderStatus, SalesOrder
+from opsconsole.engine.canonical.sales_order import OrderLine, OrderStatus, SalesOrder
 from opsconsole.engine.mapping import FieldError, MappingError
 
 ADDRESS_LINE_MAX = 150
@@ -126,7 +126,7 @@ def sales_order_to_erp(order: SalesOrder, *, erp_customer_id: str) -> dict[str, 
         "entity": {"id": erp_customer_id},
         "tranDate": order.order_date.isoformat(),
         "currency": {"refName": order.currency},
-        "item": {"items": [_erp_line(line) for line in order.lines]},
+        "item": {"items": [_erp_line(line, i) for i, line in enumerate(order.lines)]},
     }
     if order.order_number:
         body["otherRefNum"] = order.order_number
@@ -135,14 +135,18 @@ def sales_order_to_erp(order: SalesOrder, *, erp_customer_id: str) -> dict[str, 
     return body
 
 
-def _erp_line(line: Any) -> dict[str, Any]:
+def _erp_line(line: OrderLine, index: int) -> dict[str, Any]:
+    if not line.sku:
+        raise MappingError(
+            f"Order line {index + 1} has no SKU, but the ERP needs an item on every line.",
+            [FieldError(f"/lines/{index}/sku", "missing. Set SKU__c on the OrderItem", "required")],
+        )
     item: dict[str, Any] = {
+        "item": {"refName": line.sku},
         "quantity": _number(line.quantity),
         "rate": f"{line.unit_price.amount:f}",
         "amount": f"{line.line_total.amount:f}",
     }
-    if line.sku:
-        item["item"] = {"refName": line.sku}
     if line.description is not None:
         item["description"] = line.description
     return item
