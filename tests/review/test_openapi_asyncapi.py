@@ -239,3 +239,86 @@ def test_asyncapi_channel_rules(diff: Differ) -> None:
     assert by_rule(diff(old, moved))["channel-address-changed"][0].level == Level.BREAKING
     changed_action = asyncapi("receive", order())
     assert by_rule(diff(old, changed_action))["operation-action-changed"]
+
+
+def test_request_body_rules(diff: Differ) -> None:
+    old = api(order(), order())
+    optional = copy.deepcopy(old)
+    optional["paths"]["/orders"]["post"]["requestBody"]["required"] = False
+    assert by_rule(diff(optional, old))["request-body-became-required"][0].level == Level.BREAKING
+    without = copy.deepcopy(old)
+    del without["paths"]["/orders"]["post"]["requestBody"]
+    assert by_rule(diff(old, without))["request-body-removed"][0].level == Level.WARNING
+    added = by_rule(diff(without, old))["request-body-added-required"][0]
+    assert added.level == Level.BREAKING
+    assert by_rule(diff(without, optional))["request-body-added"][0].level == Level.INFO
+
+
+def test_response_media_and_status_added(diff: Differ) -> None:
+    old = api(order(), order())
+    new = copy.deepcopy(old)
+    responses = new["paths"]["/orders"]["post"]["responses"]
+    responses["201"]["content"]["application/xml"] = responses["201"]["content"].pop(
+        "application/json"
+    )
+    responses["409"] = {"description": "Conflict"}
+    found = by_rule(diff(old, new))
+    assert found["response-media-type-removed"][0].level == Level.BREAKING
+    assert found["response-media-type-added"][0].level == Level.INFO
+    assert found["response-status-added"][0].level == Level.INFO
+
+
+def test_operation_deprecated_and_parameter_optional(diff: Differ) -> None:
+    required = {"name": "limit", "in": "query", "required": True, "schema": {"type": "integer"}}
+    old = api(order(), order(), parameters=[required])
+    new = api(order(), order(), parameters=[{**required, "required": False}])
+    new["paths"]["/orders"]["post"]["deprecated"] = True
+    found = by_rule(diff(old, new))
+    assert found["operation-deprecated"][0].level == Level.WARNING
+    assert found["request-parameter-became-optional"][0].level == Level.INFO
+
+
+def test_discriminator_added_removed_and_remapped(diff: Differ) -> None:
+    plain = api({"oneOf": [{"$ref": "#/components/schemas/Order"}]}, order())
+    tagged = copy.deepcopy(plain)
+    mapping = {"order": "#/components/schemas/Order"}
+    tagged["components"]["schemas"]["NewOrder"]["discriminator"] = {
+        "propertyName": "kind",
+        "mapping": mapping,
+    }
+    assert by_rule(diff(plain, tagged))["discriminator-added"]
+    assert by_rule(diff(tagged, plain))["discriminator-removed"]
+    more = copy.deepcopy(tagged)
+    discriminator = more["components"]["schemas"]["NewOrder"]["discriminator"]
+    discriminator["mapping"] = {"order": "#/components/schemas/NewOrder", "rush": mapping["order"]}
+    found = by_rule(diff(tagged, more))
+    assert found["discriminator-mapping-added"][0].level == Level.WARNING
+    assert found["discriminator-mapping-changed"][0].level == Level.BREAKING
+
+
+def test_asyncapi_channel_and_message_lifecycle(diff: Differ) -> None:
+    old = asyncapi("send", order())
+    new = copy.deepcopy(old)
+    new["channels"]["orderShipped"] = new["channels"].pop("orderCreated")
+    new["operations"]["publishOrderCreated"]["channel"] = {"$ref": "#/channels/orderShipped"}
+    found = by_rule(diff(old, new))
+    assert found["channel-removed"][0].level == Level.BREAKING
+    assert found["channel-added"][0].level == Level.INFO
+    assert found["operation-channel-changed"][0].level == Level.BREAKING
+    extra = copy.deepcopy(old)
+    messages = extra["channels"]["orderCreated"]["messages"]
+    messages["OrderAmended"] = {"payload": order()}
+    assert by_rule(diff(old, extra))["message-added"][0].level == Level.INFO
+    assert by_rule(diff(extra, old))["message-removed"][0].level == Level.BREAKING
+
+
+def test_asyncapi_avro_payload_not_compared(diff: Differ) -> None:
+    avro = {
+        "schemaFormat": "application/vnd.apache.avro;version=1.9.0",
+        "schema": {"type": "record"},
+    }
+    old, new = asyncapi("send", order()), asyncapi("send", order())
+    for doc in (old, new):
+        doc["components"]["messages"]["OrderCreated"]["payload"] = avro
+    change = by_rule(diff(old, new))["payload-format-not-compared"][0]
+    assert change.level == Level.WARNING

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from opsconsole.review.model import Level
+from opsconsole.review.rules import RULES
 
 from .conftest import Differ, by_rule
 
@@ -392,3 +393,27 @@ def test_identical_components_behind_refs_skip_comparison(diff: Differ) -> None:
     change = by_rule(diff(old, new))["enum-value-removed"][0]
     assert change.path == "$['$defs'].B"
     assert {usage.field for usage in change.usages} == {("a", "b")}
+
+
+NARROWING_RULES = {narrow for narrow, _, _ in RULES.values()}
+REVERSIBLE = [c for c in CASES if c[0] in NARROWING_RULES and c[3] == Level.BREAKING]
+
+
+@pytest.mark.parametrize(
+    ("rule", "old", "new", "level"), REVERSIBLE, ids=[c[0] for c in REVERSIBLE]
+)
+def test_reverse_change_uses_widening_rule(
+    diff: Differ, rule: str, old: Any, new: Any, level: Level
+) -> None:
+    widening = {narrow: wide for narrow, wide, _ in RULES.values()}[rule]
+    assert widening in by_rule(diff(new, old))
+
+
+def test_title_change_is_info(diff: Differ) -> None:
+    change = by_rule(diff({"title": "Order"}, {"title": "Sales order"}))["title-changed"][0]
+    assert change.level == Level.INFO
+
+
+def test_false_schema_accepts_again(diff: Differ) -> None:
+    result = by_rule(diff(obj({"a": False}), obj({"a": {"type": "string"}})))
+    assert result["schema-accepts-again"][0].level == Level.WARNING
