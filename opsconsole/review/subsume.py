@@ -153,6 +153,8 @@ class Subsumption:
     def _identical_uncached(self, left: Node, right: Node) -> bool:
         # Python's == is fast but equates True with 1, so equal trees are confirmed by their
         # canonical text, which is only computed for trees that already compare equal.
+        if left.doc.dialect != right.doc.dialect:
+            return False
         plain_equal = left.value == right.value
         if not plain_equal and (self._contains_ref(left.value) or self._contains_ref(right.value)):
             return False
@@ -379,12 +381,19 @@ class Subsumption:
             owned = [self.view([have], location) for have in sub.children("contains")]
             if any(not self.check_views(view, sup_view, view.kinds) for view in owned):
                 continue
-            every = self.view(sub.item_nodes(max(sub.prefix_length, 1) + 1), location)
             minimum = sub.least("minItems") or 0
-            if minimum >= 1 and not self.check_views(every, sup_view, every.kinds):
+            if minimum >= 1 and self._all_items_within(sub, sup_view, location):
                 continue
             facts.append(Fact("contains", location, sup=needed.value))
         return facts
+
+    def _all_items_within(self, sub: View, sup_view: View, location: str) -> bool:
+        """Tell whether every item of every array of `sub`, prefix or rest, fits `sup_view`."""
+        for index in range(sub.prefix_length + 1):
+            items = self.view(sub.item_nodes(index), location)
+            if self.check_views(items, sup_view, items.kinds):
+                return False
+        return True
 
     def _objects(self, sub: View, sup: View, location: str) -> list[Fact]:
         facts = _counts(sub, sup, location, "minProperties", "maxProperties")

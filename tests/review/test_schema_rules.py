@@ -417,3 +417,12 @@ def test_title_change_is_info(diff: Differ) -> None:
 def test_false_schema_accepts_again(diff: Differ) -> None:
     result = by_rule(diff(obj({"a": False}), obj({"a": {"type": "string"}})))
     assert result["schema-accepts-again"][0].level == Level.WARNING
+
+
+def test_contains_needs_every_item_including_prefix(diff: Differ) -> None:
+    old = {"type": "array", "prefixItems": [{"type": "string"}], "items": {"type": "number"}}
+    old["minItems"] = 1
+    result = by_rule(diff(old, {"type": "array", "contains": {"type": "number"}}))
+    assert result["contains-narrowed"][0].level == Level.BREAKING
+    every_number = {"type": "array", "items": {"type": "number"}, "minItems": 1}
+    assert diff(every_number, {"type": "array", "contains": {"type": "number"}}).breaking == []
