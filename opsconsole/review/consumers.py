@@ -1,4 +1,4 @@
-"""Who consumes a contract: touchpoints from the catalog and pacts from `contracts/pacts/`.
+"""Consumers of a contract: touchpoints from the catalog and pacts from `contracts/pacts/`.
 
 The readers here are small and tolerant and read the YAML and JSON as written. A Touchpoint
 entity (`kind: Touchpoint`) lists `spec.contracts` as paths or as

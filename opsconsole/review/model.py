@@ -11,7 +11,7 @@ from typing import Any
 
 
 class Level(StrEnum):
-    """How serious a change is: it breaks someone, deserves a look, or is for the record."""
+    """Severity of a change: it breaks someone, deserves a look, or is for the record."""
 
     BREAKING = "breaking"
     WARNING = "warning"
@@ -23,7 +23,7 @@ class Level(StrEnum):
 
 
 class Effect(StrEnum):
-    """What a change does to the set of valid instances."""
+    """Effect of a change on the set of valid instances."""
 
     NARROWING = "narrowing"  # the new version rejects some instances the old one accepted
     WIDENING = "widening"  # the new version accepts some instances the old one rejected
@@ -70,9 +70,9 @@ LEVEL_CAPS: dict[str, Level] = {"property-added-to-open-model": Level.WARNING}
 class Usage:
     """Where a change is reached from: an operation or channel, the part of it, and the field.
 
-    `part` is `request`, `response:<status>`, `parameter:<in>`, `message` or `schema`; `field`
-    is the instance path below that part (property names, `[]` for array items, `*` for any
-    undeclared property).
+    `part` is `request`, `response:<status>`, `parameter:<in>`, `message` or `schema`. `field`
+    is the instance path below that part: property names, `[]` for array items and `*` for any
+    undeclared property.
     """
 
     operation: str

@@ -1,9 +1,9 @@
 """Structural rules for OpenAPI 3.0/3.1 and AsyncAPI 3: operations, parameters, bodies, channels.
 
-Schema positions found here are handed to the differ with the context of who reads them:
-request bodies and parameters are INPUT, responses OUTPUT; an AsyncAPI message is OUTPUT on a
-channel the application sends to, INPUT on one it receives from, and BOTH when no operation
-says.
+Schema positions found here are handed to the differ with the context of who reads them.
+Request bodies and parameters are INPUT and responses OUTPUT. An AsyncAPI message is OUTPUT on
+a channel the application sends to, INPUT on one it receives from, and BOTH when no operation
+names an action for the channel.
 """
 
 from __future__ import annotations

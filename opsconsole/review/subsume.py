@@ -67,7 +67,7 @@ class Fact:
 
 
 class Subsumption:
-    """Subsumption checks between two documents; `new_is_sup` tells which side is the new one."""
+    """Subsumption checker for two documents; `new_is_sup` is True when `sup` is the new one."""
 
     def __init__(self, loader: Loader, *, new_is_sup: bool) -> None:
         self.loader = loader

@@ -257,3 +257,26 @@ def test_removed_contract_is_breaking(repo: Path) -> None:
     assert result.exit_code == 1
     assert "contract-removed" in result.output
     assert "affects touchpoint `warehouse-feed`, owner team-wms" in result.output
+
+
+def test_new_contract_is_listed_not_breaking(repo: Path) -> None:
+    git(repo, "checkout", "-q", "main")
+    write(repo / "contracts/schemas/invoice.v1.json", {"type": "object"})
+    result = run(repo, "check", "--base", "main")
+    assert result.exit_code == 0, result.output
+    assert "`contracts/schemas/invoice.v1.json` | 0 | 0 | 1 | 0 |" in result.output
+
+
+def test_pacts_are_not_contracts(repo: Path) -> None:
+    git(repo, "checkout", "-q", "main")
+    write(repo / "contracts/pacts/crm-orders.json", pact("crm", {"id": "SO-1"}))
+    result = run(repo, "check", "--base", "main")
+    assert result.exit_code == 0, result.output
+    assert "No contract changed" in result.output
+
+
+def test_invalid_review_record_is_input_error(repo: Path) -> None:
+    write(repo / "contracts/reviews/notes.yaml", "id: x\n")
+    result = run(repo, "check", "--base", "main")
+    assert result.exit_code == 2
+    assert "notes.yaml is invalid at 'title'" in result.output
