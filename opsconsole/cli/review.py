@@ -142,12 +142,13 @@ def _print_record(record: records.ReviewRecord) -> None:
     console.print(f"status {record.status}, verdict {record.verdict}, base {record.base}")
     for contract in record.contracts:
         console.print(f"  {contract.path}: {contract.old} → {contract.new}")
-    table = Table(title="Changes", title_justify="left")
-    for column in ("level", "rule", "path", "reason", "fingerprint"):
-        table.add_column(column, overflow="fold")
+    console.print("Changes:")
     for change in record.changes:
-        table.add_row(change.level, change.id, change.path, change.reason, change.fingerprint)
-    console.print(table)
+        style = _LEVEL_STYLE[Level(change.level)]
+        line = Text(f"{change.level:<8}", style=style)
+        line.append(f" {change.id}  {change.path}  [{change.fingerprint}]")
+        console.print(line, soft_wrap=True)
+        console.print(Text(f"         {change.reason}"), soft_wrap=True)
     for impact in record.affected_consumers:
         affected = ", ".join(f"{c.kind} {c.name}" for c in impact.affected) or "none"
         safe = ", ".join(f"{c.kind} {c.name}" for c in impact.safe) or "none"

@@ -141,6 +141,14 @@ def _reason(fact: Fact, rule: str, label: str, old: Any, new: Any, effect: Effec
         return f"Property '{fact.name}' {verb} {names}."
     if fact.kind == "oneOf":
         return f"{where} may match several oneOf alternatives, or none, where it matched one."
+    return _keyword_reason(label, where, old, new)
+
+
+def _keyword_reason(label: str, where: str, old: Any, new: Any) -> str:
+    if old is None:
+        return f"{where} now has {label} {_short(new)}."
+    if new is None:
+        return f"{where} no longer has {label} {_short(old)}."
     return f"The {label} of {where} changed from {_short(old)} to {_short(new)}."
 
 
@@ -155,6 +163,13 @@ def _property_reason(fact: Fact, rule: str, effect: Effect) -> str:
     if not inner:
         return f"Property '{fact.name}' {verb}."
     first = Fact(**{**inner[0].__dict__, "field": fact.field + inner[0].field})
+    if rule == "property-removed" and effect == Effect.WIDENING and first.kind == "type":
+        return (
+            f"Property '{fact.name}' was removed, so readers that expect "
+            f"{_kinds(first.sup)} may now get any value or none."
+        )
+    if rule == "property-removed" and first.kind == "false":
+        return f"Property '{fact.name}' was removed and is now rejected where it was allowed."
     return f"Property '{fact.name}' {verb}: {_finding(first, effect).reason}"
 
 
