@@ -49,6 +49,7 @@ _SWAP = {
     Context.OUTPUT: Context.INPUT,
     Context.DATA: Context.OUTPUT,
     Context.BOTH: Context.BOTH,
+    Context.UNREACHED: Context.UNREACHED,
 }
 
 
@@ -57,7 +58,7 @@ def context_mapping(mode: Mode) -> ContextMapping:
     if mode.base == "FORWARD":
         return lambda context: _SWAP[context]
     if mode.base == "FULL":
-        return lambda context: Context.BOTH
+        return lambda context: context if context == Context.UNREACHED else Context.BOTH
     if mode == Mode.NONE:
         return lambda context: context
     return lambda context: Context.INPUT if context == Context.DATA else context

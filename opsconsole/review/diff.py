@@ -48,17 +48,31 @@ class Differ:
         self._changes: dict[tuple[str, str, str], Change] = {}
 
     def compare_schemas(
-        self, old: Node | None, new: Node | None, usage: Usage, context: Context
+        self,
+        old: Node | None,
+        new: Node | None,
+        usage: Usage,
+        context: Context,
+        *,
+        only_unseen: bool = False,
     ) -> None:
-        """Compare two schema positions reached through `usage`, read in `context`."""
+        """Compare two schema positions reached through `usage`, read in `context`.
+
+        With `only_unseen`, findings already recorded through another usage are left alone,
+        so a second pass over shared components does not change their levels.
+        """
         if old is None or new is None:
             return
         where = (old.path, new.path)
         narrowing = self._narrowing.check([old], [new], where)
         widening = self._widening.check([new], [old], (new.path, old.path))
-        for finding in findings(narrowing, Effect.NARROWING):
-            self.add(finding, usage, context)
-        for finding in findings(widening, Effect.WIDENING):
+        found = [
+            *findings(narrowing, Effect.NARROWING),
+            *findings(widening, Effect.WIDENING),
+        ]
+        for finding in found:
+            if only_unseen and (finding.id, finding.path, finding.detail) in self._changes:
+                continue
             self.add(finding, usage, context)
 
     def add(self, finding: Finding, usage: Usage, context: Context) -> None:

@@ -38,18 +38,22 @@ class Context(StrEnum):
     under BACKWARD compatibility): narrowing breaks the senders. OUTPUT data is sent by the
     provider (responses, sent messages): widening breaks the readers. BOTH is both, DATA is a
     plain schema diffed without a mode, where narrowing breaks and widening is a warning.
+    UNREACHED is an OpenAPI component no operation uses: any change there is a warning.
     """
 
     INPUT = "input"
     OUTPUT = "output"
     BOTH = "both"
     DATA = "data"
+    UNREACHED = "unreached"
 
 
 def level_for(effect: Effect, context: Context) -> Level:
     """Return the level of a change with `effect` at a position read in `context`."""
     if effect == Effect.NONE:
         return Level.INFO
+    if context == Context.UNREACHED:
+        return Level.WARNING
     narrows = effect in (Effect.NARROWING, Effect.BOTH)
     widens = effect in (Effect.WIDENING, Effect.BOTH)
     if context == Context.BOTH and (narrows or widens):

@@ -59,9 +59,7 @@ def operations(doc: Document) -> dict[str, tuple[str, Node, Node]]:
     return result
 
 
-# NOTE: Only schemas reached from an operation are compared, so a change to a component no
-# operation uses is not reported. Response headers, security schemes and servers are not
-# compared either.
+# NOTE: Response headers, security schemes and servers are not compared.
 def _compare_openapi(differ: Differ) -> None:
     old_ops, new_ops = operations(differ.old), operations(differ.new)
     for key in sorted(old_ops.keys() - new_ops.keys()):
@@ -75,6 +73,25 @@ def _compare_openapi(differ: Differ) -> None:
         differ.add_structural("operation-added", node.path, reason, Level.INFO)
     for key in sorted(old_ops.keys() & new_ops.keys()):
         _compare_operation(differ, old_ops[key], new_ops[key])
+    _compare_components(differ)
+
+
+def _compare_components(differ: Differ) -> None:
+    """Compare component schemas by name; changes no operation reaches become warnings."""
+    old_schemas = _component_schemas(differ.old)
+    new_schemas = _component_schemas(differ.new)
+    for name in sorted(old_schemas.keys() & new_schemas.keys()):
+        usage = Usage("", "schema", ())
+        old, new = old_schemas[name], new_schemas[name]
+        differ.compare_schemas(old, new, usage, Context.UNREACHED, only_unseen=True)
+
+
+def _component_schemas(doc: Document) -> dict[str, Node]:
+    components = _child(doc.root(), "components")
+    schemas = _child(components, "schemas") if components is not None else None
+    if schemas is None or not isinstance(schemas.value, dict):
+        return {}
+    return {name: schemas.child(name, value) for name, value in schemas.value.items()}
 
 
 def _compare_operation(

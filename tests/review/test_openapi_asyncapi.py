@@ -322,3 +322,20 @@ def test_asyncapi_avro_payload_not_compared(diff: Differ) -> None:
         doc["components"]["messages"]["OrderCreated"]["payload"] = avro
     change = by_rule(diff(old, new))["payload-format-not-compared"][0]
     assert change.level == Level.WARNING
+
+
+def test_unused_component_change_is_warning(diff: Differ) -> None:
+    old, new = api(order(), order()), api(order(), order())
+    old["components"]["schemas"]["Legacy"] = {"type": "string", "maxLength": 10}
+    new["components"]["schemas"]["Legacy"] = {"type": "string", "maxLength": 5}
+    change = by_rule(diff(old, new))["max-length-lowered"][0]
+    assert change.level == Level.WARNING
+    assert change.path == "$.components.schemas.Legacy"
+
+
+def test_used_component_keeps_operation_level(diff: Differ) -> None:
+    old = api(order(note=TEXT), order(id=TEXT))
+    new = api(order(["note"], note=TEXT), order(id=TEXT))
+    changes = by_rule(diff(old, new))["required-added"]
+    assert len(changes) == 1
+    assert changes[0].level == Level.BREAKING
