@@ -123,6 +123,11 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     if request.url.path.startswith(SANDBOX_PATH_PREFIX):
         return await request_validation_exception_handler(request, exc)
     problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+    if request.url.path == TOKEN_PATH:
+        # The token endpoint follows OAuth 2.0, not the REST API, so its errors use RFC 6749's
+        # {"error", "error_description"} body, the same as its other 400 responses.
+        oauth_error = OAuthError(error="invalid_request", error_description=problems)
+        return JSONResponse(oauth_error.model_dump(), status_code=400)
     error = SalesforceApiError(400, "JSON_PARSER_ERROR", f"Invalid request: {problems}")
     return JSONResponse(error.body(), status_code=400)
 
@@ -146,6 +151,7 @@ def _add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
 
 
+TOKEN_PATH = "/services/oauth2/token"
 _bearer = HTTPBearer(auto_error=False, description="Access token from /services/oauth2/token.")
 
 
@@ -161,7 +167,7 @@ def _api_version(version: str) -> str:
 
 def _add_auth_routes(app: FastAPI, sandbox: _Sandbox) -> None:
     @app.post(
-        "/services/oauth2/token",
+        TOKEN_PATH,
         response_model=TokenResponse,
         responses={400: {"model": OAuthError}},
         tags=["oauth"],
