@@ -408,10 +408,10 @@ class Subsumption:
             if found:
                 facts.append(Fact("patternProperties", location, name=pattern, sub=found))
         facts.extend(self._other_names(sub, sup, location))
+        # An old schema that forbids the property is no excuse: its objects never have it.
         for name in sorted(sup.required - sub.required):
-            if not _forbidden(sub.property_nodes(name)):
-                path = child_path(child_path(location, "properties"), name)
-                facts.append(Fact("required", path, (name,), name=name))
+            path = child_path(child_path(location, "properties"), name)
+            facts.append(Fact("required", path, (name,), name=name))
         facts.extend(self._dependencies(sub, sup, location))
         facts.extend(self._property_names(sub, sup, location))
         return facts

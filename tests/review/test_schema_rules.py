@@ -426,3 +426,10 @@ def test_contains_needs_every_item_including_prefix(diff: Differ) -> None:
     assert result["contains-narrowed"][0].level == Level.BREAKING
     every_number = {"type": "array", "items": {"type": "number"}, "minItems": 1}
     assert diff(every_number, {"type": "array", "contains": {"type": "number"}}).breaking == []
+
+
+def test_required_added_breaks_when_old_forbade_property(diff: Differ) -> None:
+    old = {"type": "object", "additionalProperties": False}
+    new = {"type": "object", "required": ["a"]}
+    result = by_rule(diff(old, new))
+    assert result["required-added"][0].level == Level.BREAKING

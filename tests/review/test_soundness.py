@@ -154,7 +154,7 @@ def test_proven_subset_has_no_counterexample(pair: tuple[Any, Any], samples: lis
     new_validator = Draft202012Validator(new)
     for sample in samples:
         if old_validator.is_valid(sample):
-            assert new_validator.is_valid(sample), sample
+            assert new_validator.is_valid(sample), (old, new, sample)
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
