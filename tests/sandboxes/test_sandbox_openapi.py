@@ -17,8 +17,8 @@ from opsconsole.sandboxes.erp.app import create_app as create_erp_app
 from opsconsole.sandboxes.tls import LocalTLS
 from opsconsole.serve import serve_in_thread
 
-# Salesforce and NetSuite answer 400 for schema-valid bodies that name records which do not
-# exist, so acceptance of positive data is left out; everything the document promises is
+# Salesforce and NetSuite return 400 for schema-valid bodies that name records which do not
+# exist, so acceptance of positive data is left out. Everything the document promises is
 # checked.
 CHECKS = [
     checks.not_a_server_error,
