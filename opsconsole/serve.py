@@ -61,6 +61,15 @@ class _ThreadServer(uvicorn.Server):
         pass
 
 
+def reserve_port(host: str = "127.0.0.1", port: int = 0, *, name: str = "server") -> socket.socket:
+    """Bind a listening socket now, so its port is known before the app that will use it exists.
+
+    Raises:
+        ConfigError: the port is taken.
+    """
+    return _bind(host, port, name)
+
+
 def serve_in_thread(
     app: Any,
     *,
@@ -68,14 +77,19 @@ def serve_in_thread(
     host: str = "127.0.0.1",
     port: int = 0,
     tls: TLSFiles | None = None,
+    sock: socket.socket | None = None,
 ) -> RunningServer:
     """Start `app` on host:port (0 picks a free port) and return once it accepts requests.
+
+    Pass `sock` from `reserve_port` to serve on a socket bound earlier; host and port are then
+    taken from it.
 
     Raises:
         ConfigError: the port is taken or the server did not start in time.
     """
-    sock = _bind(host, port, name)
-    actual_port = sock.getsockname()[1]
+    if sock is None:
+        sock = _bind(host, port, name)
+    host, actual_port = sock.getsockname()[:2]
     config = uvicorn.Config(
         app,
         log_level="warning",
@@ -91,11 +105,16 @@ def serve_in_thread(
     )
     thread.start()
     _wait_started(server, thread, name)
-    scheme = "https" if tls else "http"
-    url_host = f"[{host}]" if ":" in host else host
     return RunningServer(
-        name, f"{scheme}://{url_host}:{actual_port}", actual_port, server, thread, sock
+        name, url_for(sock, tls=tls is not None), actual_port, server, thread, sock
     )
+
+
+def url_for(sock: socket.socket, *, tls: bool = False) -> str:
+    """Return the base URL of a server listening on `sock`."""
+    host, port = sock.getsockname()[:2]
+    url_host = f"[{host}]" if ":" in host else host
+    return f"{'https' if tls else 'http'}://{url_host}:{port}"
 
 
 def _bind(host: str, port: int, name: str) -> socket.socket:

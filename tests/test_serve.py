@@ -5,7 +5,7 @@ import pytest
 from fastapi import FastAPI
 
 from opsconsole.errors import ConfigError
-from opsconsole.serve import serve_in_thread
+from opsconsole.serve import reserve_port, serve_in_thread
 
 
 def _app() -> FastAPI:
@@ -32,3 +32,11 @@ def test_serve_in_thread_reports_taken_port() -> None:
         pytest.raises(ConfigError, match="Cannot start second"),
     ):
         serve_in_thread(_app(), name="second", port=first.port)
+
+
+def test_reserved_port_is_served() -> None:
+    sock = reserve_port()
+    port = sock.getsockname()[1]
+    with serve_in_thread(_app(), name="reserved", sock=sock) as server:
+        assert server.port == port
+        assert httpx.get(f"http://127.0.0.1:{port}/ping").json() == {"status": "ok"}

@@ -17,6 +17,7 @@ app = typer.Typer(
         "sandboxes on this machine and pushes lead-to-cash orders through them."
     ),
     no_args_is_help=True,
+    rich_markup_mode="markdown",
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -38,12 +39,18 @@ def main(
 
 
 stack.register(app)
-app.add_typer(catalog.app, name="catalog")
-app.add_typer(contracts.app, name="contracts")
-app.add_typer(review.app, name="review")
-app.add_typer(synthetic.app, name="synthetic")
-app.add_typer(sandbox.app, name="sandbox")
-app.add_typer(broker.app, name="broker")
+_GROUPS = {
+    "catalog": catalog.app,
+    "contracts": contracts.app,
+    "review": review.app,
+    "synthetic": synthetic.app,
+    "sandbox": sandbox.app,
+    "broker": broker.app,
+}
+for _name, _group in _GROUPS.items():
+    # Markdown mode rewraps docstring paragraphs; the default keeps their source line breaks.
+    _group.rich_markup_mode = "markdown"
+    app.add_typer(_group, name=_name)
 
 
 def run() -> None:

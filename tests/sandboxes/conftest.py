@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
-from sandbox_helpers import crm_server, crm_session, erp, erp_server, receiver, sf, tls
+from tests.sandboxes.sandbox_helpers import (
+    crm_server,
+    crm_session,
+    erp,
+    erp_server,
+    receiver,
+    sf,
+    tls,
+)
 
 __all__ = ["crm_server", "crm_session", "erp", "erp_server", "receiver", "sf", "tls"]

@@ -145,8 +145,10 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
         return await request_validation_exception_handler(request, exc)
     problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
     if request.url.path == TOKEN_PATH:
-        body = OAuthError(error="invalid_request", error_description=problems)
-        return JSONResponse(body.model_dump(), status_code=400)
+        # The token endpoint follows OAuth 2.0, not the REST API, so its errors use RFC 6749's
+        # {"error", "error_description"} body, the same as its other 400 responses.
+        oauth_error = OAuthError(error="invalid_request", error_description=problems)
+        return JSONResponse(oauth_error.model_dump(), status_code=400)
     error = SalesforceApiError(400, "JSON_PARSER_ERROR", f"Invalid request: {problems}")
     return JSONResponse(error.body(), status_code=400)
 

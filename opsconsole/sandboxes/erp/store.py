@@ -108,7 +108,15 @@ class ErpStore:
             record = self._find(record_type, key)
             self._check_deletable(record_type, record)
             del self._records[record_type][record["id"]]
+            if record_type == INVOICE:
+                self._reopen_billing(record)
             return WriteResult(record["id"], created=False)
+
+    def _reopen_billing(self, invoice: Record) -> None:
+        # As in NetSuite, deleting the invoice of a billed order makes the order billable again.
+        order = self._records[SALES_ORDER].get(invoice["createdFrom"])
+        if order is not None and order["status"] == BILLED:
+            order.update(status=PENDING_BILLING, lastModifiedDate=records.now())
 
     def fulfil(self, order_id: str) -> WriteResult:
         """Mark a sales order fulfilled: Pending Fulfillment becomes Pending Billing."""

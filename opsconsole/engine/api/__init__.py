@@ -1,0 +1,1 @@
+"""HTTP routes of the engine: event intake, system API, ops API."""

@@ -1,0 +1,124 @@
+"""The ops API the console reads: cross-references, message trails, dead letters, stats."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy import func
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from opsconsole.engine import identity
+from opsconsole.engine.problems import NotFound
+from opsconsole.engine.state import EngineState, engine_state
+from opsconsole.store.tables import CrossReference, DeadLetter, InboxMessage, OutboxMessage
+
+router = APIRouter(prefix="/ops", tags=["ops"])
+
+MAX_PAGE = 500
+
+
+@router.get("/xref")
+def get_xref(
+    system: Literal["crm", "erp"] = Query(description="System that issued the ID."),
+    object: Literal["customer", "sales_order", "invoice"] = Query(description="Object type."),
+    id: str = Query(min_length=1, description="The system's ID of the object."),
+    state: EngineState = Depends(engine_state),
+) -> dict[str, Any]:
+    """Return the canonical ID of an object and every system ID linked to it."""
+    with Session(state.engine) as session:
+        canonical_id = identity.resolve(session, object, system, id)
+        if canonical_id is None:
+            raise NotFound(f"No cross-reference for {system} {object} {id!r}.")
+        links = session.exec(
+            select(CrossReference).where(CrossReference.canonical_id == canonical_id)
+        ).all()
+    return {
+        "canonical_id": canonical_id,
+        "object": object,
+        "links": [
+            {"system": link.system, "object": link.object_type, "id": link.system_id}
+            for link in links
+        ],
+    }
+
+
+@router.get("/messages")
+def get_messages(
+    correlation_id: str = Query(min_length=1, description="Correlation ID to trace."),
+    state: EngineState = Depends(engine_state),
+) -> dict[str, Any]:
+    """Return the inbox and outbox messages of one correlation ID, oldest first."""
+    with Session(state.engine) as session:
+        inbound = session.exec(
+            select(InboxMessage)
+            .where(InboxMessage.correlation_id == correlation_id)
+            .order_by(col(InboxMessage.id))
+        ).all()
+        outbound = session.exec(
+            select(OutboxMessage)
+            .where(OutboxMessage.correlation_id == correlation_id)
+            .order_by(col(OutboxMessage.id))
+        ).all()
+    return {
+        "correlation_id": correlation_id,
+        "inbox": [_inbox_view(message) for message in inbound],
+        "outbox": [_outbox_view(message) for message in outbound],
+    }
+
+
+def _inbox_view(message: InboxMessage) -> dict[str, Any]:
+    return message.model_dump(mode="json", exclude={"payload"})
+
+
+def _outbox_view(message: OutboxMessage) -> dict[str, Any]:
+    return message.model_dump(mode="json")
+
+
+@router.get("/dlq")
+def get_dead_letters(
+    status: str = Query(default="open", description="open, replayed or discarded."),
+    correlation_id: str | None = Query(default=None),
+    limit: int = Query(default=100, ge=1, le=MAX_PAGE),
+    offset: int = Query(default=0, ge=0),
+    state: EngineState = Depends(engine_state),
+) -> dict[str, Any]:
+    """Return a page of dead-letter entries, newest first."""
+    statement = select(DeadLetter).where(DeadLetter.status == status)
+    if correlation_id:
+        statement = statement.where(DeadLetter.correlation_id == correlation_id)
+    with Session(state.engine) as session:
+        total = session.exec(select(func.count()).select_from(statement.subquery())).one()
+        page = session.exec(
+            statement.order_by(col(DeadLetter.id).desc()).offset(offset).limit(limit)
+        ).all()
+    return {"total": total, "items": [entry.model_dump(mode="json") for entry in page]}
+
+
+@router.get("/stats")
+def get_stats(state: EngineState = Depends(engine_state)) -> dict[str, Any]:
+    """Return message counts by status, dead letters, ignored duplicates and xref counts."""
+    with Session(state.engine) as session:
+        return collect_stats(session)
+
+
+def collect_stats(session: Session) -> dict[str, Any]:
+    """Count inbox and outbox messages by status, open dead letters and cross-references."""
+    return {
+        "inbox": _count_by(session, InboxMessage, InboxMessage.status),
+        "outbox": _count_by(session, OutboxMessage, OutboxMessage.status),
+        "dlq": session.exec(select(func.count()).where(DeadLetter.status == "open")).one(),
+        "duplicates_ignored": session.exec(
+            select(func.coalesce(func.sum(InboxMessage.duplicates), 0))
+        ).one(),
+        "xref": _count_by(
+            session, CrossReference, CrossReference.object_type, CrossReference.system
+        ),
+    }
+
+
+def _count_by(session: Session, table: Any, *columns: Any) -> dict[str, int]:
+    statement = sa_select(*columns, func.count()).select_from(table).group_by(*columns)
+    rows = session.execute(statement).all()
+    return {".".join(str(part) for part in row[:-1]): int(row[-1]) for row in rows}

@@ -1,0 +1,1 @@
+"""Canonical business objects, the shared language between the CRM and ERP mappings."""

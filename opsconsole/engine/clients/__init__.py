@@ -1,0 +1,1 @@
+"""HTTP clients for the systems the engine writes to."""

@@ -1,0 +1,108 @@
+"""RFC 9457 Problem Details for every error the engine's HTTP API returns."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from opsconsole.errors import (
+    FieldError,
+    IdempotencyConflict,
+    IdentityError,
+    OpsconsoleError,
+    SignatureError,
+    SystemOfRecordError,
+    ValidationError,
+)
+
+PROBLEM_BASE = "https://opsconsole.dev/problems/"
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class NotFound(OpsconsoleError):
+    """A resource the request names does not exist."""
+
+
+class ReusedIdempotencyKey(IdempotencyConflict):
+    """An Idempotency-Key came back with a different request body."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            f"Idempotency-Key {key!r} was already used with a different request body. "
+            "Send the original body to get the stored response, or use a new key."
+        )
+        self.key = key
+
+
+def problem(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    *,
+    errors: Sequence[FieldError] = (),
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """Build a Problem Details response whose `errors` list names each invalid field."""
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = [{"path": error.path, "message": error.message} for error in errors]
+    body.update(extra or {})
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Answer request validation, HTTP and opsconsole errors with Problem Details."""
+    app.add_exception_handler(RequestValidationError, _request_invalid)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(OpsconsoleError, _opsconsole_error)  # type: ignore[arg-type]
+
+
+async def _request_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = [
+        FieldError(path="/" + "/".join(str(part) for part in error["loc"]), message=error["msg"])
+        for error in exc.errors()
+    ]
+    return problem(
+        422, "invalid-request", "Invalid request", "The request has invalid fields.", errors=errors
+    )
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
+    return problem(exc.status_code, f"http-{exc.status_code}", title, str(exc.detail))
+
+
+async def _opsconsole_error(request: Request, exc: OpsconsoleError) -> JSONResponse:
+    if isinstance(exc, SignatureError):
+        return problem(401, "invalid-signature", "Invalid signature", str(exc))
+    if isinstance(exc, ReusedIdempotencyKey):
+        field = FieldError("/headers/Idempotency-Key", f"key {exc.key!r} reused with another body")
+        return problem(
+            422,
+            "idempotency-key-reused",
+            "Idempotency-Key reused",
+            str(exc),
+            errors=[field],
+            extra={"idempotency_key": exc.key},
+        )
+    if isinstance(exc, ValidationError):
+        return problem(422, "invalid-payload", "Invalid payload", str(exc), errors=exc.errors)
+    if isinstance(exc, IdentityError):
+        return problem(422, "invalid-identifier", "Invalid identifier", str(exc))
+    if isinstance(exc, SystemOfRecordError):
+        return problem(409, "not-system-of-record", "Not the system of record", str(exc))
+    if isinstance(exc, NotFound):
+        return problem(404, "not-found", "Not found", str(exc))
+    return problem(500, "internal-error", "Internal error", str(exc))

@@ -1,0 +1,160 @@
+"""Event intake over HTTP: signatures, envelope validation, dedupe and Problem Details."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+from engine_support import (
+    ACCOUNT_ID,
+    CRM_SECRET,
+    Harness,
+    account_event,
+    order_event,
+    seed_account,
+    seed_order,
+    wait_until,
+)
+
+from opsconsole import wire
+
+PROBLEM = "application/problem+json"
+
+
+def test_bad_signature_gets_401_problem(harness: Harness) -> None:
+    response = harness.post_event("/webhooks/crm", account_event(), secret="wrong-secret")
+
+    assert response.status_code == 401
+    assert response.headers["content-type"] == PROBLEM
+    problem = response.json()
+    assert problem["status"] == 401
+    assert problem["type"].endswith("/invalid-signature")
+    assert "does not match" in problem["detail"]
+
+
+def test_missing_signature_gets_401(harness: Harness) -> None:
+    body = account_event().to_json_bytes()
+
+    response = httpx.post(f"{harness.url}/webhooks/crm", content=body)
+
+    assert response.status_code == 401
+
+
+def test_rotated_second_secret_is_accepted(harness_factory) -> None:  # type: ignore[no-untyped-def]
+    harness = harness_factory(crm_webhook_secrets=["new-secret", CRM_SECRET])
+
+    response = harness.post_event("/webhooks/crm", account_event(), secret="new-secret")
+
+    assert response.status_code == 202
+
+
+def test_invalid_envelope_names_each_field(harness: Harness) -> None:
+    envelope = {
+        "specversion": "0.3",
+        "id": "",
+        "source": "/sandbox/crm",
+        "type": "crm.account.created",
+        "time": "last tuesday",
+        "data": {"sobject": "Account", "id": "001-not-an-id", "fields": {}},
+    }
+    body = json.dumps(envelope).encode()
+    headers = {wire.SIGNATURE_HEADER: wire.sign(body, CRM_SECRET)}
+
+    response = httpx.post(f"{harness.url}/webhooks/crm", content=body, headers=headers)
+
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM
+    paths = {error["path"] for error in response.json()["errors"]}
+    assert paths == {"/specversion", "/id", "/time"}
+
+
+def test_invalid_data_is_reported_under_data(harness: Harness) -> None:
+    event = account_event()
+    event.data["id"] = "001-not-an-id"
+
+    response = harness.post_event("/webhooks/crm", event)
+
+    assert response.status_code == 422
+    assert [error["path"] for error in response.json()["errors"]] == ["/data/id"]
+
+
+def test_malformed_salesforce_id_is_rejected(harness: Harness) -> None:
+    # Mixed case that disagrees with the suffix cannot be repaired.
+    event = account_event("0015g00000QxYzAAAB")
+
+    response = harness.post_event("/webhooks/crm", event)
+
+    assert response.status_code == 422
+    (error,) = response.json()["errors"]
+    assert error["path"] == "/data/id"
+    assert "case-checksum" in error["message"]
+
+
+def test_erp_type_on_crm_endpoint_is_rejected(harness: Harness) -> None:
+    event = account_event()
+    event.type = wire.ERP_CUSTOMER_CREATED
+
+    response = harness.post_event("/webhooks/crm", event)
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["path"] == "/type"
+
+
+def test_body_that_is_not_json_gets_422(harness: Harness) -> None:
+    body = b"not json"
+    headers = {wire.SIGNATURE_HEADER: wire.sign(body, CRM_SECRET)}
+
+    response = httpx.post(f"{harness.url}/webhooks/crm", content=body, headers=headers)
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["path"] == "/"
+
+
+def test_same_webhook_three_times_is_applied_once(harness: Harness) -> None:
+    seed_account(harness)
+    seed_order(harness)
+    harness.post_event("/webhooks/crm", account_event())
+    wait_until(
+        lambda: harness.crm.records["Account"][ACCOUNT_ID].get("ERP_Customer_Id__c"),
+        "the account sync",
+    )
+    event = order_event(event_id="wh-9001")
+    body, headers = wire.signed_headers(event, CRM_SECRET)
+
+    def deliver() -> httpx.Response:
+        return httpx.post(f"{harness.url}/webhooks/crm", content=body, headers=headers)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        concurrent = list(pool.map(lambda _: deliver(), range(2)))
+    wait_until(lambda: harness.erp.records.get("salesOrder"), "the ERP sales order")
+    late = deliver()
+
+    statuses = sorted(response.status_code for response in [*concurrent, late])
+    assert statuses == [200, 200, 202]
+    duplicates = [r for r in [*concurrent, late] if r.status_code == 200]
+    assert all(r.json()["duplicate"] is True for r in duplicates)
+    assert len(harness.erp.calls("PUT", "salesOrder")) == 1
+    stats = harness.get("/ops/stats").json()
+    assert stats["duplicates_ignored"] == 2
+    messages = harness.get("/ops/messages", correlation_id=event.correlationid).json()
+    assert len(messages["inbox"]) == 1
+    assert len(messages["outbox"]) == 1
+
+
+def test_health_and_metrics(harness: Harness) -> None:
+    harness.post_event("/webhooks/crm", account_event(), secret="wrong-secret")
+
+    assert harness.get("/health").json() == {"status": "ok"}
+    metrics = harness.get("/metrics").text
+    assert 'opsconsole_events_received_total{endpoint="crm",result="rejected_signature"} 1.0' in (
+        metrics
+    )
+
+
+def test_unknown_path_gets_problem(harness: Harness) -> None:
+    response = harness.get("/nowhere")
+
+    assert response.status_code == 404
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json()["status"] == 404
