@@ -123,6 +123,8 @@ class _Sandbox:
 
     def publish(self, result: WriteResult, request: Request) -> None:
         """Queue the events for a write; called after the response has been sent."""
+        if self.delivery.target_url is None or not result.changes:
+            return
         names = self.store.customer_names()
         trace = trace_context(request)
         for event in events.events_for(result.changes, _base_url(request), names, trace):
