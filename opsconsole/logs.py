@@ -1,7 +1,9 @@
-"""Structured logging for long-running services: key=value lines on standard error.
+"""Where log lines go: the standard `logging` tree under "opsconsole", on standard error.
 
-Standard output stays free for what a command prints on purpose (reports, `--json`), and
-values under secret-looking keys are masked before any line is written.
+Modules log through `logging.getLogger("opsconsole.<area>")` (the engine renders key=value
+lines with structlog first). Standard output stays free for what a command prints on
+purpose (reports, `--json`), and values under secret-looking keys are masked before any line
+is rendered.
 """
 
 from __future__ import annotations
@@ -11,14 +13,13 @@ import sys
 from collections.abc import MutableMapping
 from typing import Any, TextIO
 
-import structlog
-
+ROOT_LOGGER = "opsconsole"
 _SECRET_KEYS = ("secret", "token", "password", "authorization", "signature", "api_key")
 MASK = "***"
 
 
 def mask_secrets(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    """Replace the value of every key that names a secret with a mask."""
+    """Replace the value of every key that names a secret with a mask (a structlog processor)."""
     for key in event:
         if any(part in key.lower() for part in _SECRET_KEYS):
             event[key] = MASK
@@ -28,7 +29,7 @@ def mask_secrets(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMap
 class _CurrentStderr:
     """Write to whatever `sys.stderr` is at the time of the write, not at configuration time.
 
-    Test runners and `CliRunner` swap and close standard error; a logger bound to the old
+    Test runners and `CliRunner` swap and close standard error; a handler bound to the old
     object would fail on its next line.
     """
 
@@ -39,20 +40,18 @@ class _CurrentStderr:
         sys.stderr.flush()
 
 
+class _OpsconsoleHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The handler `configure_logging` installs, so a second call replaces it."""
+
+
 def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> None:
-    """Send structlog output at `level` and above to `stream` (standard error by default)."""
+    """Send opsconsole log lines at `level` and above to `stream` (standard error by default)."""
     numeric = logging.getLevelName(level.upper())
-    if not isinstance(numeric, int):
-        numeric = logging.INFO
-    structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            mask_secrets,
-            structlog.processors.KeyValueRenderer(key_order=["timestamp", "level", "event"]),
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(file=stream or _CurrentStderr()),  # type: ignore[arg-type]
-        cache_logger_on_first_use=False,
-    )
+    logger = logging.getLogger(ROOT_LOGGER)
+    for handler in [h for h in logger.handlers if isinstance(h, _OpsconsoleHandler)]:
+        logger.removeHandler(handler)
+    handler = _OpsconsoleHandler(stream or _CurrentStderr())
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(numeric if isinstance(numeric, int) else logging.INFO)
+    logger.propagate = False

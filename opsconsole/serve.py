@@ -119,9 +119,8 @@ def url_for(sock: socket.socket, *, tls: bool = False) -> str:
 
 def _bind(host: str, port: int, name: str) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    # asyncio sets TCP_NODELAY on accepted connections only when the listening socket's proto
-    # is IPPROTO_TCP. With proto 0, Nagle's algorithm and delayed ACKs add about 40 ms to each
-    # response that has a body.
+    # IPPROTO_TCP lets asyncio set TCP_NODELAY on accepted connections; with proto 0 it does
+    # not, and Nagle plus delayed ACK add about 40 ms to every response.
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:

@@ -189,9 +189,13 @@ class EmbeddedStack:
         return self.info
 
     def stop(self) -> None:
-        """Stop the services in reverse start order."""
+        """Stop the engine first, then the sandboxes.
+
+        The engine keeps idle TLS connections to the CRM sandbox; stopping the sandbox first
+        would make its server wait for them until its stop timeout.
+        """
         while self.servers:
-            self.servers.pop().stop()
+            self.servers.pop(0).stop()
 
     def engine_stats(self) -> dict[str, Any]:
         """Return the engine's ops statistics (inbox, outbox, DLQ, duplicates ignored)."""

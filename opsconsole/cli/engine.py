@@ -12,6 +12,7 @@ from pydantic import ValidationError as PydanticValidationError
 from opsconsole.engine.app import create_app
 from opsconsole.engine.settings import EngineSettings
 from opsconsole.errors import ConfigError, WorkspaceError
+from opsconsole.logs import configure_logging
 from opsconsole.serve import serve_in_thread
 from opsconsole.store.db import sqlite_url
 from opsconsole.wire import DEFAULT_CRM_PORT, DEFAULT_ENGINE_PORT, DEFAULT_ERP_PORT, DEFAULT_HOST
@@ -76,6 +77,7 @@ def serve(
     ),
 ) -> None:
     """Serve the engine on loopback until Ctrl-C: webhooks, system API, ops API, metrics."""
+    configure_logging("INFO")
     folder = state_dir or _default_state_dir()
     settings = _settings(
         database_url=database_url or sqlite_url(folder / "engine.sqlite"),

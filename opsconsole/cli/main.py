@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from opsconsole import __version__
-from opsconsole.cli import broker, catalog, contracts, review, sandbox, stack, synthetic
+from opsconsole.cli import broker, catalog, contracts, engine, review, sandbox, stack, synthetic
 from opsconsole.cli._errors import ErrorReportingGroup
 
 app = typer.Typer(
@@ -44,6 +44,7 @@ _GROUPS = {
     "contracts": contracts.app,
     "review": review.app,
     "synthetic": synthetic.app,
+    "engine": engine.app,
     "sandbox": sandbox.app,
     "broker": broker.app,
 }

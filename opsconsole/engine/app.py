@@ -18,6 +18,7 @@ from opsconsole.engine.clients.crm import CrmClient
 from opsconsole.engine.clients.erp import ErpClient
 from opsconsole.engine.deliveries import Systems
 from opsconsole.engine.flows import FlowContext
+from opsconsole.engine.logs import get_logger
 from opsconsole.engine.metrics import EngineMetrics
 from opsconsole.engine.outbox import RetryPolicy
 from opsconsole.engine.problems import install_problem_handlers
@@ -26,7 +27,7 @@ from opsconsole.engine.state import EngineState
 from opsconsole.engine.worker import Worker
 from opsconsole.store.db import create_store_engine
 
-log = structlog.get_logger("opsconsole.engine")
+log = get_logger()
 
 WORKER_STOP_TIMEOUT_SECONDS = 10.0
 
@@ -39,9 +40,11 @@ def create_app(settings: EngineSettings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop = threading.Event()
         thread = _start_worker(state, stop) if settings.run_worker else None
+        log.info("engine started", worker=settings.run_worker, store=state.engine.dialect.name)
         try:
             yield
         finally:
+            log.info("engine stopping")
             stop.set()
             if thread is not None:
                 thread.join(timeout=WORKER_STOP_TIMEOUT_SECONDS)

@@ -163,7 +163,7 @@ def _erp_customer_of(engine: Engine, order: dict[str, Any]) -> tuple[str, str]:
 
 
 def _store_sales_order(session: Session, sales_order_id: str, document: dict[str, Any]) -> None:
-    state = session.get(SalesOrderState, sales_order_id) or SalesOrderState(
+    state = session.get(SalesOrderState, sales_order_id, with_for_update=True) or SalesOrderState(
         canonical_id=sales_order_id
     )
     # An ERP event handled meanwhile may have moved the status on. Keep the later status.

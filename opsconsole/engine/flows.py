@@ -1,7 +1,8 @@
 """The lead-to-cash flow: what each inbound event changes and which calls it queues.
 
 Each handler runs in the transaction that marks its inbox message handled, so the canonical
-state, the cross-reference and the outbox rows commit together or not at all.
+state, the cross-reference and the outbox rows commit together or not at all. Canonical state
+rows are read FOR UPDATE, so two workers on PostgreSQL change one entity one after the other.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ class DependencyMissing(OpsconsoleError):
 
 @dataclass(frozen=True)
 class Outcome:
-    """How an inbox message was handled: done, ignored or skipped_stale, and why."""
+    """Result of handling an inbox message: done, ignored or skipped_stale, with the reason."""
 
     status: str
     note: str | None = None
@@ -51,7 +52,7 @@ class Outcome:
 
 @dataclass
 class FlowContext:
-    """What the handlers need besides the session: the engine's CRM user and the schemas."""
+    """Dependencies of the handlers besides the session: the engine's CRM user and the schemas."""
 
     crm_user_id: Callable[[], str | None]
     schemas: SchemaSet
@@ -90,7 +91,7 @@ def _on_crm_account(
     account_id = identity.to_18(data["id"])
     fields = data.get("fields") or {}
     customer_id = identity.resolve_or_create(session, CUSTOMER, CRM, account_id)
-    state = session.get(CustomerState, customer_id)
+    state = session.get(CustomerState, customer_id, with_for_update=True)
     modified = crm_mapping.source_modified_at(fields)
     if state is not None and _is_stale(state.source_modified_at, modified):
         return Outcome("skipped_stale", f"Account {account_id} has newer state already.")
@@ -135,7 +136,9 @@ def _save_customer(
         "version": version,
     }
     context.schemas.validate(canonical_customer.SCHEMA_ID, document)
-    state = session.get(CustomerState, customer_id) or CustomerState(canonical_id=customer_id)
+    state = session.get(CustomerState, customer_id, with_for_update=True) or CustomerState(
+        canonical_id=customer_id
+    )
     state.data = data
     state.version = version
     state.source_modified_at = modified
@@ -156,7 +159,7 @@ def _on_crm_order(
         return Outcome("ignored", "Only activated orders go to the ERP.")
     order_id = identity.to_18(data["id"])
     sales_order_id = identity.resolve_or_create(session, SALES_ORDER, CRM, order_id)
-    state = session.get(SalesOrderState, sales_order_id)
+    state = session.get(SalesOrderState, sales_order_id, with_for_update=True)
     modified = crm_mapping.source_modified_at(fields)
     if state is not None and _is_stale(state.source_modified_at, modified):
         return Outcome("skipped_stale", f"Order {order_id} has newer state already.")
@@ -200,7 +203,7 @@ def _on_erp_sales_order(
     crm_order_id = identity.system_id_for(session, SALES_ORDER, sales_order_id, CRM)
     erp_status = str(record.get("status") or "")
     status = erp_mapping.order_status(erp_status)
-    state = session.get(SalesOrderState, sales_order_id) or SalesOrderState(
+    state = session.get(SalesOrderState, sales_order_id, with_for_update=True) or SalesOrderState(
         canonical_id=sales_order_id
     )
     current = OrderStatus(state.data.get("status", OrderStatus.ACTIVATED))
@@ -252,7 +255,7 @@ def _on_erp_invoice(
     crm_order_id = identity.system_id_for(session, SALES_ORDER, sales_order_id, CRM)
     if crm_order_id is None:
         return Outcome("ignored", f"ERP sales order {created_from} has no CRM order.")
-    order_state = session.get(SalesOrderState, sales_order_id)
+    order_state = session.get(SalesOrderState, sales_order_id, with_for_update=True)
     customer_id = order_state.data.get("customer_id") if order_state else None
     account_id = (
         identity.system_id_for(session, CUSTOMER, customer_id, CRM) if customer_id else None
@@ -267,7 +270,9 @@ def _on_erp_invoice(
     )
     document = invoice.model_dump(mode="json")
     context.schemas.validate(INVOICE_SCHEMA_ID, document)
-    state = session.get(InvoiceState, invoice_id) or InvoiceState(canonical_id=invoice_id)
+    state = session.get(InvoiceState, invoice_id, with_for_update=True) or InvoiceState(
+        canonical_id=invoice_id
+    )
     state.data = document
     session.add(state)
     enqueue(
@@ -291,9 +296,9 @@ def _on_erp_invoice(
 def _on_erp_customer(
     session: Session, data: dict[str, Any], trace: Trace, context: FlowContext
 ) -> Outcome:
-    # The CRM is the system of record for customers: ERP changes are never copied back, but
-    # an ERP id whose external ID is a known account is linked, which heals a delivery that
-    # stopped between the ERP write and its commit.
+    # The CRM is the system of record for customers, so ERP changes are never copied back.
+    # An ERP id whose external ID is a known account is still linked. That heals a delivery
+    # that stopped between the ERP write and its commit.
     external_id = data.get("externalId")
     if not external_id:
         return Outcome("ignored", "ERP customer without external ID. The CRM owns customers.")

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from opsconsole.engine.problems import ReusedIdempotencyKey
 from opsconsole.store.atomic import insert_if_absent
+from opsconsole.store.db import transaction
 from opsconsole.store.tables import IdempotencyRecord
-from opsconsole.wire import canonical_json
+from opsconsole.wire import CORRELATION_HEADER, canonical_json
+
+REPLAYED_HEADER = "Idempotent-Replayed"
 
 
 @dataclass(frozen=True)
@@ -63,3 +69,40 @@ def save(session: Session, scope: str, key: str, digest: str, response: StoredRe
     )
     if not insert_if_absent(session, record, ("scope", "key")):
         raise LostRace(key)
+
+
+def run(
+    engine: Engine,
+    scope: str,
+    key: str | None,
+    payload: dict[str, Any],
+    correlation_id: str,
+    work: Callable[[Session], StoredResponse],
+) -> JSONResponse:
+    """Run a write once per Idempotency-Key, in one transaction with its stored response.
+
+    Without a key, `work` simply runs. A repeated key with the same payload gets the stored
+    response back (marked with `Idempotent-Replayed: true`) and `work` does not run.
+
+    Raises:
+        ReusedIdempotencyKey: the key was used before with a different payload.
+    """
+    headers = {CORRELATION_HEADER: correlation_id}
+    if key is None:
+        with transaction(engine) as session:
+            response = work(session)
+        return JSONResponse(response.body, response.status_code, headers=headers)
+    digest = request_hash(payload)
+    try:
+        with transaction(engine) as session:
+            stored = lookup(session, scope, key, digest)
+            if stored is None:
+                response = work(session)
+                save(session, scope, key, digest, response)
+                return JSONResponse(response.body, response.status_code, headers=headers)
+    except LostRace:
+        with Session(engine) as session:
+            stored = lookup(session, scope, key, digest)
+    assert stored is not None
+    headers[REPLAYED_HEADER] = "true"
+    return JSONResponse(stored.body, stored.status_code, headers=headers)

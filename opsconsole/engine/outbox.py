@@ -113,9 +113,11 @@ class RetryPolicy:
 
     def delay(self, attempts: int, failure: FailureClass, retry_after: float | None) -> float:
         """Return the wait before the next attempt, honouring the target's Retry-After."""
-        ceiling = DEPENDENCY_MAX_DELAY_SECONDS if failure is FailureClass.DEPENDENCY else None
+        ceiling = self.max_seconds
+        if failure is FailureClass.DEPENDENCY:
+            ceiling = min(ceiling, DEPENDENCY_MAX_DELAY_SECONDS)
         growth = float(2 ** max(attempts - 1, 0))
-        backoff = min(self.base_seconds * growth, ceiling or self.max_seconds)
+        backoff = min(self.base_seconds * growth, ceiling)
         backoff *= random.uniform(0.8, 1.2)
         return max(backoff, retry_after or 0.0)
 

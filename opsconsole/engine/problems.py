@@ -28,6 +28,10 @@ class NotFound(OpsconsoleError):
     """A resource the request names does not exist."""
 
 
+class Conflict(OpsconsoleError):
+    """The request conflicts with the current state of a resource."""
+
+
 class ReusedIdempotencyKey(IdempotencyConflict):
     """An Idempotency-Key came back with a different request body."""
 
@@ -103,6 +107,8 @@ async def _opsconsole_error(request: Request, exc: OpsconsoleError) -> JSONRespo
         return problem(422, "invalid-identifier", "Invalid identifier", str(exc))
     if isinstance(exc, SystemOfRecordError):
         return problem(409, "not-system-of-record", "Not the system of record", str(exc))
+    if isinstance(exc, Conflict):
+        return problem(409, "conflict", "Conflict", str(exc))
     if isinstance(exc, NotFound):
         return problem(404, "not-found", "Not found", str(exc))
     return problem(500, "internal-error", "Internal error", str(exc))

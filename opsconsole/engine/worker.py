@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import Any
 
-import structlog
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from opsconsole.engine import inbox, outbox
 from opsconsole.engine.clients.failures import DeliveryError, FailureClass
 from opsconsole.engine.deliveries import Delivery, Systems, deliver
 from opsconsole.engine.flows import DependencyMissing, FlowContext, handle_event
+from opsconsole.engine.logs import get_logger
 from opsconsole.engine.metrics import EngineMetrics
 from opsconsole.engine.outbox import RetryPolicy, Trace
 from opsconsole.errors import IdentityError, ValidationError
 from opsconsole.store.db import transaction
 from opsconsole.store.tables import OutboxMessage
 
-log = structlog.get_logger("opsconsole.engine")
+log = get_logger()
 
 INBOX_BATCH = 50
 OUTBOX_BATCH = 20
@@ -83,6 +85,12 @@ class Worker:
                 inbox.postpone(message, delay, str(exc), exc.failure_class)
                 bound.warning("event postponed", error=str(exc), retry_in=delay)
                 outcome_name = "postponed"
+            except (IntegrityError, OperationalError) as exc:
+                # Another worker wrote the same entity first; the savepoint is rolled back.
+                delay = self.policy.delay(message.attempts + 1, FailureClass.CONFLICT, None)
+                inbox.postpone(message, delay, str(exc.orig), FailureClass.CONFLICT.value)
+                bound.warning("event postponed after a write conflict", error=str(exc.orig))
+                outcome_name = "postponed"
             except (ValidationError, IdentityError) as exc:
                 inbox.dead_letter(session, message, FailureClass.MAPPING.value, _describe(exc))
                 bound.warning("event dead-lettered", error=_describe(exc))
@@ -133,7 +141,7 @@ class Worker:
         failure: FailureClass,
         error: str,
         retry_after: float | None,
-        bound: structlog.typing.FilteringBoundLogger,
+        bound: Any,
     ) -> None:
         assert message.id is not None
         with transaction(self.engine) as session:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+
+import pytest
 from engine_fakes import ENGINE_USER_ID
 from engine_support import (
     ACCOUNT_ID,
@@ -42,7 +45,7 @@ def test_account_becomes_one_linked_erp_customer(harness: Harness) -> None:
     assert {"system": "crm", "object": "customer", "id": ACCOUNT_ID} in xref["links"]
 
 
-def test_outbound_calls_carry_correlation_and_child_trace(harness: Harness) -> None:
+def test_outbound_calls_carry_trace_and_keys(harness: Harness) -> None:
     seed_account(harness)
     event = account_event()
     assert event.traceparent is not None
@@ -57,7 +60,12 @@ def test_outbound_calls_carry_correlation_and_child_trace(harness: Harness) -> N
         parent = call.headers["traceparent"]
         assert parent.split("-")[1] == trace_id
         assert parent != event.traceparent
-        assert call.headers["idempotency-key"]
+    erp_key = harness.erp.calls("PUT", "/customer/")[0].headers["idempotency-key"]
+    crm_key = harness.crm.calls("PATCH", ACCOUNT_ID)[0].headers["idempotency-key"]
+    assert erp_key.startswith("customer:")
+    assert erp_key.endswith(":erp.customer.upsert:1")
+    assert ":crm.record.update:" in crm_key
+    assert erp_key.split(":")[1] == crm_key.split(":")[1]
 
 
 def test_echo_of_engine_write_is_ignored(harness: Harness) -> None:
@@ -197,3 +205,70 @@ def test_account_sync_runs_on_postgresql(harness_factory) -> None:  # type: igno
         with cleanup.begin() as connection:
             connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
         cleanup.dispose()
+
+
+def test_late_create_does_not_undo_update(harness: Harness) -> None:
+    sync_account(harness)
+    seed_order(harness)
+    update = order_event()
+    create = order_event(status="Draft")
+    create.type = wire.CRM_ORDER_CREATED
+    create.data["fields"]["SystemModstamp"] = "2026-03-02T09:00:00.000+0000"
+
+    harness.post_event("/webhooks/crm", update)
+    harness.post_event("/webhooks/crm", create)
+
+    wait_until(lambda: harness.erp.records.get("salesOrder"), "the ERP sales order")
+    messages = wait_until(lambda: handled_messages(harness, create.correlationid), "the create")
+    assert messages[0]["status"] == "ignored"
+    assert len(harness.erp.records["salesOrder"]) == 1
+    assert len(harness.erp.calls("PUT", "salesOrder")) == 1
+
+
+def test_invoice_before_its_order_waits(harness: Harness) -> None:
+    invoice = {
+        "id": "78",
+        "externalId": "INV-1002",
+        "tranId": "INV-2026-0108",
+        # The fake ERP numbers records from 1001: the customer, then this sales order.
+        "createdFrom": {"id": "1002"},
+        "total": "99.90",
+        "currency": {"refName": "EUR"},
+        "status": "Open",
+        "tranDate": "2026-03-05",
+    }
+    early = erp_event(wire.ERP_INVOICE_CREATED, "invoice", invoice)
+    harness.post_event("/events/erp", early)
+    wait_until(
+        lambda: [
+            m
+            for m in harness.get("/ops/messages", correlation_id=early.correlationid).json()[
+                "inbox"
+            ]
+            if m["failure_class"] == "dependency" and m["status"] == "pending"
+        ],
+        "the invoice to wait for its sales order",
+    )
+
+    sync_account(harness)
+    seed_order(harness)
+    harness.post_event("/webhooks/crm", order_event())
+
+    invoices = wait_until(lambda: harness.crm.records.get("Invoice__c"), "the CRM invoice")
+    (crm_invoice,) = invoices.values()
+    assert crm_invoice["Order__c"] == ORDER_ID
+    assert harness.get("/ops/stats").json()["dlq"] == 0
+
+
+def test_logs_carry_the_correlation_id(harness: Harness, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="opsconsole.engine")
+    seed_account(harness)
+    event = account_event()
+
+    harness.post_event("/webhooks/crm", event)
+
+    wait_until(lambda: handled_messages(harness, event.correlationid), "the event")
+    lines = [record.getMessage() for record in caplog.records]
+    tagged = [line for line in lines if f"correlation_id='{event.correlationid}'" in line]
+    assert any("event='event accepted'" in line for line in tagged)
+    assert any("event='event handled'" in line for line in tagged)

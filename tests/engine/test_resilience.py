@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import httpx
 from engine_support import ACCOUNT_ID, Harness, account_event, seed_account, wait_until
 
 from opsconsole.engine.identity import to_18
@@ -181,3 +183,91 @@ def test_unmappable_state_goes_to_dead_letter_queue(harness: Harness) -> None:
     assert entry["error_class"] == "mapping"
     assert "/billing_address/state" in entry["error"]
     assert harness.erp.calls("PUT", "/customer/") == []
+
+
+def _dead_letter(harness: Harness) -> dict[str, Any]:
+    seed_account(harness)
+    for _ in range(3):
+        harness.erp.fail_next(500, {"title": "Internal Server Error"})
+    harness.post_event("/webhooks/crm", account_event())
+    (entry,) = wait_until(lambda: harness.get("/ops/dlq").json()["items"], "a dead letter")
+    return dict(entry)
+
+
+def _replay(harness: Harness, entry_id: int, **body: Any) -> httpx.Response:
+    return httpx.post(
+        f"{harness.url}/ops/dlq/{entry_id}/replay",
+        json=body,
+        headers={"X-Opsconsole-Actor": "oncall@example.com"},
+    )
+
+
+def test_replay_sends_stored_payload(harness: Harness) -> None:
+    entry = _dead_letter(harness)
+
+    response = _replay(harness, entry["id"])
+
+    assert response.status_code == 200
+    assert response.json()["changes"] == []
+    wait_until(lambda: _crm_link(harness), "the replayed upsert")
+    assert harness.erp.calls("PUT", "/customer/")[-1].body == entry["payload"]["body"]
+    assert harness.get("/ops/dlq").json()["items"] == []
+
+
+def test_edited_replay_is_diffed_and_audited(harness: Harness) -> None:
+    entry = _dead_letter(harness)
+    edited = json.loads(json.dumps(entry["payload"]))
+    edited["body"]["companyName"] = "Nordwerk AG (Hamburg)"
+
+    response = _replay(harness, entry["id"], payload=edited, reason="name fixed by hand")
+
+    change = {"path": "/body/companyName", "old": "Nordwerk AG", "new": "Nordwerk AG (Hamburg)"}
+    assert response.json()["changes"] == [change]
+    wait_until(lambda: _crm_link(harness), "the replayed upsert")
+    (customer,) = harness.erp.records["customer"].values()
+    assert customer["companyName"] == "Nordwerk AG (Hamburg)"
+    (audit,) = harness.get("/ops/audit", entity=f"dlq/{entry['id']}").json()["items"]
+    assert audit["actor"] == "oncall@example.com"
+    assert audit["action"] == "dlq.replay"
+    assert audit["detail"]["changes"] == [change]
+    assert audit["detail"]["reason"] == "name fixed by hand"
+
+
+def test_dry_run_replay_changes_nothing(harness: Harness) -> None:
+    entry = _dead_letter(harness)
+    puts_before = len(harness.erp.calls("PUT", "/customer/"))
+
+    response = _replay(harness, entry["id"], dry_run=True)
+
+    assert response.json()["dry_run"] is True
+    assert len(harness.get("/ops/dlq").json()["items"]) == 1
+    (audit,) = harness.get("/ops/audit", entity=f"dlq/{entry['id']}").json()["items"]
+    assert audit["action"] == "dlq.replay.dry_run"
+    assert len(harness.erp.calls("PUT", "/customer/")) == puts_before
+
+
+def test_second_replay_is_a_conflict(harness: Harness) -> None:
+    entry = _dead_letter(harness)
+    _replay(harness, entry["id"])
+
+    response = _replay(harness, entry["id"])
+
+    assert response.status_code == 409
+    assert "replayed already" in response.json()["detail"]
+
+
+def test_bulk_replay_takes_matching_entries(harness: Harness) -> None:
+    entry = _dead_letter(harness)
+
+    dry = httpx.post(
+        f"{harness.url}/ops/dlq/replay", json={"error_class": "downstream", "dry_run": True}
+    )
+    other = httpx.post(f"{harness.url}/ops/dlq/replay", json={"error_class": "validation"})
+    real = httpx.post(f"{harness.url}/ops/dlq/replay", json={"error_class": "downstream"})
+
+    assert dry.json() == {"dry_run": True, "replayed": [entry["id"]]}
+    assert other.json() == {"dry_run": False, "replayed": []}
+    assert real.json() == {"dry_run": False, "replayed": [entry["id"]]}
+    wait_until(lambda: _crm_link(harness), "the replayed upsert")
+    actions = [a["action"] for a in harness.get("/ops/audit").json()["items"]]
+    assert actions == ["dlq.replay", "dlq.replay.dry_run"]

@@ -111,3 +111,9 @@ def test_unknown_customer_gets_404_problem(harness: Harness) -> None:
 
     assert response.status_code == 404
     assert response.json()["type"].endswith("/not-found")
+
+
+def test_ops_paging_rejects_offset_beyond_range(harness: Harness) -> None:
+    response = httpx.get(f"{harness.url}/ops/audit", params={"limit": 1, "offset": 2**63})
+    assert response.status_code == 422
+    assert "offset" in response.text

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from tests.sandboxes.sandbox_helpers import (
+import sys
+from pathlib import Path
+
+# Tests are imported by path (importlib mode), so the helper module next to this file is put
+# on sys.path for every test module in this folder.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from sandbox_helpers import (
     crm_server,
     crm_session,
     erp,

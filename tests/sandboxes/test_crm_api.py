@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 import requests
+from sandbox_helpers import ENGINE, SYNTHETIC, crm_token, salesforce_client
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import (
     SalesforceExpiredSession,
@@ -14,7 +15,6 @@ from simple_salesforce.exceptions import (
 from opsconsole.sandboxes import salesforce_ids
 from opsconsole.sandboxes.tls import LocalTLS
 from opsconsole.serve import RunningServer
-from tests.sandboxes.sandbox_helpers import ENGINE, SYNTHETIC, crm_token, salesforce_client
 
 
 def _error(exc: pytest.ExceptionInfo[Exception]) -> dict[str, object]:

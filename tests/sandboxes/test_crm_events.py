@@ -4,14 +4,7 @@ import socket
 from pathlib import Path
 
 import requests
-from simple_salesforce import Salesforce
-
-from opsconsole.sandboxes import salesforce_ids
-from opsconsole.sandboxes.crm.app import create_app
-from opsconsole.sandboxes.tls import LocalTLS
-from opsconsole.serve import RunningServer, serve_in_thread
-from opsconsole.wire import CRM_ACCOUNT_CREATED, CRM_ACCOUNT_UPDATED, CRM_ORDER_UPDATED
-from tests.sandboxes.sandbox_helpers import (
+from sandbox_helpers import (
     ENGINE,
     EventReceiver,
     crm_settings,
@@ -20,6 +13,13 @@ from tests.sandboxes.sandbox_helpers import (
     salesforce_client,
     wait_for,
 )
+from simple_salesforce import Salesforce
+
+from opsconsole.sandboxes import salesforce_ids
+from opsconsole.sandboxes.crm.app import create_app
+from opsconsole.sandboxes.tls import LocalTLS
+from opsconsole.serve import RunningServer, serve_in_thread
+from opsconsole.wire import CRM_ACCOUNT_CREATED, CRM_ACCOUNT_UPDATED, CRM_ORDER_UPDATED
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT = f"00-{TRACE_ID}-00f067aa0ba902b7-01"

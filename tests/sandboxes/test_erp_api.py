@@ -5,9 +5,9 @@ from typing import Any
 
 import httpx
 import pytest
+from sandbox_helpers import ENGINE
 
 from opsconsole.serve import RunningServer
-from tests.sandboxes.sandbox_helpers import ENGINE
 
 RECORDS = "/services/rest/record/v1"
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from sandbox_helpers import EventReceiver, wait_for
 
 from opsconsole.wire import (
     ERP_CUSTOMER_CREATED,
@@ -11,7 +12,6 @@ from opsconsole.wire import (
     ERP_SALES_ORDER_ACCEPTED,
     ERP_SALES_ORDER_FULFILLED,
 )
-from tests.sandboxes.sandbox_helpers import EventReceiver, wait_for
 
 RECORDS = "/services/rest/record/v1"
 TRACE_ID = "0af7651916cd43dd8448eb211c80319c"

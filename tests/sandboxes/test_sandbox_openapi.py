@@ -8,6 +8,7 @@ import requests
 import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
+from sandbox_helpers import CLIENTS, ENGINE, crm_settings
 from schemathesis import checks
 
 from opsconsole.sandboxes.crm.app import create_app as create_crm_app
@@ -15,7 +16,6 @@ from opsconsole.sandboxes.erp.app import ErpSettings
 from opsconsole.sandboxes.erp.app import create_app as create_erp_app
 from opsconsole.sandboxes.tls import LocalTLS
 from opsconsole.serve import serve_in_thread
-from tests.sandboxes.sandbox_helpers import CLIENTS, ENGINE, crm_settings
 
 # Salesforce and NetSuite return 400 for schema-valid bodies that name records which do not
 # exist, so acceptance of positive data is left out. Everything the document promises is

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, Header, Path
@@ -22,7 +21,6 @@ from opsconsole.engine.outbox import Trace, enqueue
 from opsconsole.engine.problems import NotFound
 from opsconsole.engine.state import EngineState, engine_state
 from opsconsole.errors import SystemOfRecordError
-from opsconsole.store.db import transaction
 from opsconsole.store.tables import CustomerState, utcnow
 
 router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
@@ -64,7 +62,9 @@ def create_customer(
         return StoredResponse(201, _view(session, document))
 
     payload = body.model_dump(mode="json", exclude_unset=True)
-    return _idempotent(state, "POST /api/v1/customers", key, payload, trace, work)
+    return idempotency.run(
+        state.engine, "POST /api/v1/customers", key, payload, trace.correlation_id, work
+    )
 
 
 @router.patch("/{customer_id}")
@@ -89,7 +89,7 @@ def update_customer(
 
     payload = body.model_dump(mode="json", exclude_unset=True)
     scope = f"PATCH /api/v1/customers/{customer_id}"
-    return _idempotent(state, scope, key, payload, trace, work)
+    return idempotency.run(state.engine, scope, key, payload, trace.correlation_id, work)
 
 
 @router.get("/{customer_id}")
@@ -107,35 +107,6 @@ def get_customer(
 
 def _trace(correlation_id: str | None, traceparent: str | None) -> Trace:
     return Trace(correlation_id or wire.new_correlation_id(), wire.child_traceparent(traceparent))
-
-
-def _idempotent(
-    state: EngineState,
-    scope: str,
-    key: str | None,
-    payload: dict[str, Any],
-    trace: Trace,
-    work: Callable[[Session], StoredResponse],
-) -> JSONResponse:
-    headers = {wire.CORRELATION_HEADER: trace.correlation_id}
-    if key is None:
-        with transaction(state.engine) as session:
-            response = work(session)
-        return JSONResponse(response.body, response.status_code, headers=headers)
-    digest = idempotency.request_hash(payload)
-    try:
-        with transaction(state.engine) as session:
-            stored = idempotency.lookup(session, scope, key, digest)
-            if stored is None:
-                response = work(session)
-                idempotency.save(session, scope, key, digest, response)
-                return JSONResponse(response.body, response.status_code, headers=headers)
-    except idempotency.LostRace:
-        with Session(state.engine) as session:
-            stored = idempotency.lookup(session, scope, key, digest)
-    assert stored is not None
-    headers["Idempotent-Replayed"] = "true"
-    return JSONResponse(stored.body, stored.status_code, headers=headers)
 
 
 def _owned_by_api(session: Session, customer_id: str) -> CustomerState:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import structlog
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
@@ -17,11 +16,12 @@ from starlette.concurrency import run_in_threadpool
 from opsconsole import wire
 from opsconsole.engine import identity, inbox
 from opsconsole.engine.canonical.schemas import SCHEMA_BASE
+from opsconsole.engine.logs import get_logger
 from opsconsole.engine.state import EngineState, engine_state
 from opsconsole.errors import FieldError, SignatureError, ValidationError
 
 router = APIRouter(tags=["events"])
-log = structlog.get_logger("opsconsole.engine")
+log = get_logger()
 
 ENVELOPE_SCHEMA = SCHEMA_BASE + "cloudevent.v1.json"
 CRM_DATA_SCHEMA = SCHEMA_BASE + "crm-record-change.v1.json"

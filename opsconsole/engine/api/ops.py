@@ -4,18 +4,31 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Body, Depends, Header, Path, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from opsconsole.engine import identity
+from opsconsole.engine import idempotency, identity
+from opsconsole.engine.idempotency import StoredResponse
 from opsconsole.engine.problems import NotFound
+from opsconsole.engine.replay import DeadLetterFilter, replay_dead_letter, replay_matching
 from opsconsole.engine.state import EngineState, engine_state
-from opsconsole.store.tables import CrossReference, DeadLetter, InboxMessage, OutboxMessage
+from opsconsole.store.tables import (
+    AuditEntry,
+    CrossReference,
+    DeadLetter,
+    InboxMessage,
+    OutboxMessage,
+)
+from opsconsole.wire import CORRELATION_HEADER, IDEMPOTENCY_HEADER, new_correlation_id
 
 router = APIRouter(prefix="/ops", tags=["ops"])
 
+# Larger offsets overflow SQLite's 64-bit INTEGER and can never match a row anyway.
+MAX_OFFSET = 2**31 - 1
 MAX_PAGE = 500
 
 
@@ -81,7 +94,7 @@ def get_dead_letters(
     status: str = Query(default="open", description="open, replayed or discarded."),
     correlation_id: str | None = Query(default=None),
     limit: int = Query(default=100, ge=1, le=MAX_PAGE),
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=MAX_OFFSET),
     state: EngineState = Depends(engine_state),
 ) -> dict[str, Any]:
     """Return a page of dead-letter entries, newest first."""
@@ -94,6 +107,111 @@ def get_dead_letters(
             statement.order_by(col(DeadLetter.id).desc()).offset(offset).limit(limit)
         ).all()
     return {"total": total, "items": [entry.model_dump(mode="json") for entry in page]}
+
+
+class ReplayRequest(BaseModel):
+    """How to replay a dead letter."""
+
+    payload: dict[str, Any] | None = Field(
+        default=None, description="Edited payload to send instead of the stored one."
+    )
+    dry_run: bool = Field(default=False, description="Report the edit, change nothing.")
+    reason: str | None = Field(default=None, max_length=500, description="Why, for the audit.")
+
+
+@router.post("/dlq/{dead_letter_id}/replay")
+def replay(
+    dead_letter_id: int = Path(ge=1),
+    request: ReplayRequest = Body(default_factory=ReplayRequest),
+    actor: str = Header(default="ops-api", alias="X-Opsconsole-Actor", max_length=200),
+    key: str | None = Header(default=None, alias=IDEMPOTENCY_HEADER, max_length=255),
+    correlation_id: str | None = Header(default=None, alias=CORRELATION_HEADER),
+    state: EngineState = Depends(engine_state),
+) -> JSONResponse:
+    """Replay one dead letter as stored or edited; every replay is audited."""
+
+    def work(session: Session) -> StoredResponse:
+        result = replay_dead_letter(
+            session,
+            dead_letter_id,
+            actor=actor,
+            payload=request.payload,
+            dry_run=request.dry_run,
+            reason=request.reason,
+        )
+        body = {
+            "dead_letter_id": result.dead_letter_id,
+            "dry_run": result.dry_run,
+            "changes": [change.__dict__ for change in result.changes],
+            "message": result.message,
+        }
+        return StoredResponse(200, body)
+
+    scope = f"POST /ops/dlq/{dead_letter_id}/replay"
+    payload = request.model_dump(mode="json")
+    return idempotency.run(
+        state.engine, scope, key, payload, correlation_id or new_correlation_id(), work
+    )
+
+
+class BulkReplayRequest(BaseModel):
+    """Which open dead letters to replay as stored; unset filters match everything."""
+
+    error_class: str | None = None
+    operation: str | None = None
+    correlation_id: str | None = None
+    limit: int = Field(default=100, ge=1, le=MAX_PAGE)
+    dry_run: bool = False
+
+
+@router.post("/dlq/replay")
+def replay_bulk(
+    request: BulkReplayRequest,
+    actor: str = Header(default="ops-api", alias="X-Opsconsole-Actor", max_length=200),
+    key: str | None = Header(default=None, alias=IDEMPOTENCY_HEADER, max_length=255),
+    correlation_id: str | None = Header(default=None, alias=CORRELATION_HEADER),
+    state: EngineState = Depends(engine_state),
+) -> JSONResponse:
+    """Replay every open dead letter that matches the filter, each one audited."""
+    selection = DeadLetterFilter(
+        request.error_class, request.operation, request.correlation_id, request.limit
+    )
+
+    def work(session: Session) -> StoredResponse:
+        results = replay_matching(session, selection, actor=actor, dry_run=request.dry_run)
+        body = {
+            "dry_run": request.dry_run,
+            "replayed": [result.dead_letter_id for result in results],
+        }
+        return StoredResponse(200, body)
+
+    payload = request.model_dump(mode="json")
+    return idempotency.run(
+        state.engine,
+        "POST /ops/dlq/replay",
+        key,
+        payload,
+        correlation_id or new_correlation_id(),
+        work,
+    )
+
+
+@router.get("/audit")
+def get_audit(
+    entity: str | None = Query(default=None, description="e.g. dlq/12"),
+    limit: int = Query(default=100, ge=1, le=MAX_PAGE),
+    offset: int = Query(default=0, ge=0, le=MAX_OFFSET),
+    state: EngineState = Depends(engine_state),
+) -> dict[str, Any]:
+    """Return a page of audit entries, newest first."""
+    statement = select(AuditEntry)
+    if entity:
+        statement = statement.where(AuditEntry.entity == entity)
+    with Session(state.engine) as session:
+        page = session.exec(
+            statement.order_by(col(AuditEntry.id).desc()).offset(offset).limit(limit)
+        ).all()
+    return {"items": [entry.model_dump(mode="json") for entry in page]}
 
 
 @router.get("/stats")

@@ -1,0 +1,1 @@
+"""Pact gates: consumer pacts, provider verification, and pacts checked against OpenAPI."""
