@@ -20,7 +20,10 @@ def _command_paths() -> list[list[str]]:
     def walk(command: click.Command, path: list[str]) -> None:
         paths.append(path)
         if isinstance(command, click.Group):
-            for name, sub in command.commands.items():
+            context = click.Context(command)
+            for name in command.list_commands(context):
+                sub = command.get_command(context, name)
+                assert sub is not None
                 walk(sub, [*path, name])
 
     walk(root, [])
@@ -32,10 +35,11 @@ def test_every_command_has_help(path: list[str]) -> None:
     result = runner.invoke(app, [*path, "--help"])
     assert result.exit_code == 0, result.output
     assert "Usage:" in result.output
-    command = typer.main.get_command(app)
+    command: click.Command | None = typer.main.get_command(app)
     for name in path:
         assert isinstance(command, click.Group)
-        command = command.commands[name]
+        command = command.get_command(click.Context(command), name)
+    assert command is not None
     assert (command.help or "").strip(), f"{' '.join(path)} has no help text"
 
 
@@ -43,3 +47,9 @@ def test_version_flag() -> None:
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0
     assert result.output.strip() == f"opsconsole {__version__}"
+
+
+def test_unknown_command_is_usage_error() -> None:
+    result = runner.invoke(app, ["catalgo"])
+    assert result.exit_code == 2
+    assert "No such command" in result.output
