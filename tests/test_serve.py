@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import socket
+
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -40,3 +42,10 @@ def test_reserved_port_is_served() -> None:
     with serve_in_thread(_app(), name="reserved", sock=sock) as server:
         assert server.port == port
         assert httpx.get(f"http://127.0.0.1:{port}/ping").json() == {"status": "ok"}
+
+
+def test_reserved_socket_is_tcp_for_nodelay() -> None:
+    # asyncio turns on TCP_NODELAY for accepted connections only on IPPROTO_TCP sockets.
+    sock = reserve_port(name="nodelay")
+    with sock:
+        assert sock.proto == socket.IPPROTO_TCP

@@ -28,7 +28,7 @@ class TokenForm(BaseModel):
 
 
 class FaultList(BaseModel):
-    """The fault rules that still have answers left."""
+    """The fault rules that still have responses left."""
 
     faults: list[FaultState]
 
@@ -44,13 +44,13 @@ def sandbox_router(injector: FaultInjector, delivery: EventDelivery) -> APIRoute
 
     @router.post("/faults", response_model=FaultList, status_code=201)
     def add_fault(rule: FaultRule) -> FaultList:
-        """Answer the next `count` requests matching the rule with its status and body."""
+        """Respond to the next `count` requests matching the rule with its status and body."""
         injector.add(rule)
         return FaultList(faults=injector.active())
 
     @router.get("/faults", response_model=FaultList)
     def list_faults() -> FaultList:
-        """List the fault rules that have answers left."""
+        """List the fault rules that have responses left."""
         return FaultList(faults=injector.active())
 
     @router.delete("/faults", status_code=204)

@@ -1,7 +1,7 @@
 """Asynchronous delivery of signed CloudEvents from a sandbox to the engine.
 
 A write in a sandbox only puts its event on a queue. One background thread sends the events
-in order, retrying connection failures, 429 and 5xx answers with exponential backoff up to a
+in order, retrying connection failures, 429 and 5xx responses with exponential backoff up to a
 bounded number of attempts. A slow or absent engine therefore never blocks or fails a write.
 """
 
@@ -42,7 +42,7 @@ class RetryPolicy:
 
 
 class DeliveryRecord(BaseModel):
-    """What happened to one event."""
+    """The delivery outcome of one event."""
 
     event_id: str
     type: str

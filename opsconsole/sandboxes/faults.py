@@ -1,4 +1,4 @@
-"""Fault injection: make the next N matching requests to a sandbox answer with a set response.
+"""Fault injection: make the next N matching requests to a sandbox get a set response.
 
 Rules are added through the sandbox-only endpoint `POST /sandbox/faults`. A rule matches on
 the HTTP method and a regular expression searched in the request path; the first rule that
@@ -43,7 +43,7 @@ class FaultRule(BaseModel):
 
 
 class FaultState(BaseModel):
-    """A rule and how many answers it has left."""
+    """A rule and how many responses it has left."""
 
     rule: FaultRule
     remaining: int
@@ -67,12 +67,12 @@ class FaultInjector:
             self._rules.clear()
 
     def active(self) -> list[FaultState]:
-        """Return the rules that have answers left."""
+        """Return the rules that have responses left."""
         with self._lock:
             return [state.model_copy() for state in self._rules]
 
     def take(self, method: str, path: str) -> FaultRule | None:
-        """Return the first rule matching the request and use up one of its answers."""
+        """Return the first rule matching the request and use up one of its responses."""
         with self._lock:
             for state in self._rules:
                 if _matches(state.rule, method, path):
@@ -90,7 +90,7 @@ def _matches(rule: FaultRule, method: str, path: str) -> bool:
 
 
 class FaultMiddleware:
-    """ASGI middleware that answers matching requests from the injector's rules."""
+    """ASGI middleware that responds to matching requests from the injector's rules."""
 
     def __init__(self, app: ASGIApp, injector: FaultInjector) -> None:
         self.app = app

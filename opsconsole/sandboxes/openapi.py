@@ -12,8 +12,8 @@ import copy
 from collections.abc import Callable, Iterable
 from typing import Any
 
-# Receives the value, the HTTP method, the original path and the copied operation; edits the
-# operation in place and returns False to leave the operation out for that value.
+# Called with the value, the HTTP method, the original path and the copied operation. It edits
+# the operation in place and returns False to leave the operation out for that value.
 OperationEditor = Callable[[str, str, str, dict[str, Any]], bool]
 
 

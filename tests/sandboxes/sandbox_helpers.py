@@ -142,12 +142,12 @@ def crm_server(tls: LocalTLS, receiver: EventReceiver) -> Iterator[RunningServer
 
 
 def requests_session(ca_file: Path) -> requests.Session:
-    """Return a session that trusts only the sandbox CA, whatever the environment says."""
+    """Return a session that trusts only the sandbox CA, whatever the environment sets."""
     session = requests.Session()
     session.trust_env = False
     session.verify = str(ca_file)
     # uvicorn waits for an idle TLS keep-alive connection to finish its TLS shutdown when it
-    # stops, which takes 10 s while a test still holds a response; one request per
+    # stops, which takes 10 s while a test still keeps a response; one request per
     # connection avoids that.
     session.headers["Connection"] = "close"
     return session

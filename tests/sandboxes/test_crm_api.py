@@ -106,7 +106,7 @@ def test_new_ids_are_valid_18_char_ids(sf: Salesforce) -> None:
         assert salesforce_ids.to_18(record_id[:15]) == record_id
 
 
-def test_15_and_lowercased_18_char_ids_read_same_record(sf: Salesforce) -> None:
+def test_short_and_lowercased_ids_resolve(sf: Salesforce) -> None:
     account_id = sf.Account.create({"Name": "Sudhafen KG"})["id"]
 
     assert sf.Account.get(account_id[:15])["Id"] == account_id
@@ -270,7 +270,7 @@ def test_version_index_resources(crm_server: RunningServer, crm_session: request
 
     versions = session.get(f"{crm_server.url}/services/data/").json()
     resources = session.get(f"{crm_server.url}/services/data/v59.0/", headers=headers).json()
-    missing = session.get(f"{crm_server.url}/services/data/v12.0/", headers=headers)
+    missing = session.get(f"{crm_server.url}/services/data/v19.0/", headers=headers)
 
     assert {"label": "v60.0", "url": "/services/data/v60.0", "version": "60.0"} in versions
     assert resources["query"] == "/services/data/v59.0/query"
@@ -292,7 +292,7 @@ def test_trailing_slash_and_plain_paths_are_same(
     assert plain.status_code == 201
 
 
-def test_plain_requests_sees_json_error_list(
+def test_invalid_json_gets_parser_error(
     crm_server: RunningServer, crm_session: requests.Session
 ) -> None:
     session = crm_session

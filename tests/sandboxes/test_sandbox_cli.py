@@ -118,7 +118,7 @@ def test_serve_prints_credentials_and_stops_on_ctrl_c(tmp_path: Path) -> None:
             )
     finally:
         process.send_signal(signal.SIGINT)
-        rest, _ = process.communicate(timeout=30)
+        rest, _ = process.communicate(timeout=60)
 
     assert token.status_code == 200
     assert str(ca_file) in output

@@ -55,8 +55,8 @@ from opsconsole.sandboxes.faults import SANDBOX_PATH_PREFIX, FaultInjector, Faul
 from opsconsole.sandboxes.http import StripTrailingSlash, TraceContext, trace_context
 
 TOKEN_PATH = "/services/oauth2/token"
-# Versions the sandbox answers under /services/data/vNN.0; they all behave the same.
-SUPPORTED_VERSIONS = tuple(f"{major}.0" for major in range(55, 63))
+# API versions served under /services/data/vNN.0. They all behave the same.
+SUPPORTED_VERSIONS = tuple(f"{major}.0" for major in range(20, 100))
 VersionPath = Annotated[
     str,
     Path(
@@ -172,7 +172,6 @@ def _add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
 
 
-TOKEN_PATH = "/services/oauth2/token"
 _bearer = HTTPBearer(auto_error=False, description="Access token from /services/oauth2/token.")
 
 
@@ -304,7 +303,7 @@ def _add_sobject_routes(app: FastAPI, sandbox: _Sandbox) -> None:
         body: Annotated[dict[str, Any], Body()],
         user_id: UserId,
     ) -> SaveResult:
-        """Create a record; the answer carries its new 18-character ID."""
+        """Create a record; the response carries its new 18-character ID."""
         _api_version(version)
         result = sandbox.store.create(resolve_sobject(sobject), body, user_id)
         background.add_task(sandbox.publish, result.changes, user_id, trace_context(request))

@@ -211,7 +211,8 @@ _ORDERINGS: dict[str, Callable[[Any, Any], bool]] = {
 def _like(pattern: soql.Literal) -> re.Pattern[str]:
     if not isinstance(pattern, str):
         raise SalesforceApiError(400, "MALFORMED_QUERY", "LIKE needs a quoted string pattern")
-    parts = [".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern]
+    wildcards = {"%": ".*", "_": "."}
+    parts = [wildcards.get(char, re.escape(char)) for char in pattern]
     return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
 
 

@@ -360,7 +360,8 @@ def _multiple_matches(sobject: SObjectDef, matches: list[Record]) -> SalesforceA
 
 
 def _line_total(item: Record) -> Decimal:
-    # Enough precision for any product of two in-range fields, so quantize never fails.
+    # values.coerce keeps both factors below 10**16, so 60 digits hold the product and quantize
+    # cannot fail.
     with decimal.localcontext(prec=60):
         total = (Decimal(item["Quantity"]) * Decimal(item["UnitPrice"])).quantize(_CENT)
     values.check_range("TotalPrice", total, _MONEY_INTEGER_DIGITS)

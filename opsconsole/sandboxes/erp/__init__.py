@@ -1,0 +1,1 @@
+"""The ERP sandbox: a NetSuite REST record API subset (see `app.create_app`)."""

@@ -1,6 +1,6 @@
 """The ERP sandbox: a subset of the NetSuite REST record API, served by FastAPI.
 
-It keeps customers, sales orders and invoices, answers in NetSuite's shapes (204 with
+It keeps customers, sales orders and invoices, responds in NetSuite's shapes (204 with
 `Location` on create, `links`, list pages, `o:errorDetails`), enforces field limits, and
 sends a signed CloudEvent to the engine for each change after the write has returned.
 Fulfilment and invoicing, which happen inside a real ERP, are sandbox control calls.
@@ -123,6 +123,8 @@ class _Sandbox:
 
     def publish(self, result: WriteResult, request: Request) -> None:
         """Queue the events for a write; called after the response has been sent."""
+        if self.delivery.target_url is None or not result.changes:
+            return
         names = self.store.customer_names()
         trace = trace_context(request)
         for event in events.events_for(result.changes, _base_url(request), names, trace):
@@ -385,7 +387,7 @@ def _add_control_routes(app: FastAPI) -> None:
     def invoice_order(
         request: Request, background: BackgroundTasks, order_id: str
     ) -> dict[str, Any]:
-        """Bill a fulfilled sales order; the answer is the new invoice."""
+        """Bill a fulfilled sales order; the response is the new invoice."""
         sandbox = _sandbox(request)
         result = sandbox.store.bill(order_id)
         background.add_task(sandbox.publish, result, request)

@@ -15,7 +15,7 @@ SALES_ORDER = "salesOrder"
 INVOICE = "invoice"
 RECORD_TYPES = (CUSTOMER, SALES_ORDER, INVOICE)
 
-# NetSuite's internal IDs of the currencies the sandbox knows.
+# NetSuite's internal IDs of the currencies the sandbox supports.
 CURRENCY_IDS = {"USD": "1", "GBP": "2", "CAD": "3", "EUR": "4", "JPY": "5", "CHF": "6"}
 _CURRENCY_CODES = {value: key for key, value in CURRENCY_IDS.items()}
 MINOR_UNITS = {"JPY": 0}
@@ -58,7 +58,7 @@ READ_ONLY = {"id", "links", "status", "total", "tranId", "dateCreated", "lastMod
 
 
 class _Collector:
-    """Gathers every field error of a request, so one answer names them all."""
+    """Gathers every field error of a request, so one response names them all."""
 
     def __init__(self) -> None:
         self.details: list[ErrorDetail] = []
@@ -246,7 +246,7 @@ def price_lines(lines: list[Record], currency: str) -> tuple[list[Record], Decim
     errors = _Collector()
     priced = []
     for index, line in enumerate(lines):
-        # Enough precision for any product of two in-range numbers, so quantize never fails.
+        # Both factors are below MAX_AMOUNT, so 60 digits hold the product and quantize cannot fail.
         with decimal.localcontext(prec=60):
             amount = (line["quantity"] * line["rate"]).quantize(unit)
         if abs(amount) >= MAX_AMOUNT:
