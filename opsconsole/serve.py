@@ -16,6 +16,7 @@ import uvicorn
 from opsconsole.errors import ConfigError
 
 _START_TIMEOUT_SECONDS = 15.0
+_GRACEFUL_SHUTDOWN_SECONDS = 2
 
 
 @dataclass
@@ -98,6 +99,8 @@ def serve_in_thread(
         ssl_certfile=str(tls.certfile) if tls else None,
         ssl_keyfile=str(tls.keyfile) if tls else None,
         ssl_cert_reqs=ssl.CERT_NONE,
+        # An idle keep-alive TLS client would otherwise hold the shutdown until join() gives up.
+        timeout_graceful_shutdown=_GRACEFUL_SHUTDOWN_SECONDS,
     )
     server = _ThreadServer(config)
     thread = threading.Thread(

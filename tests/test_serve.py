@@ -49,3 +49,13 @@ def test_reserved_socket_is_tcp_for_nodelay() -> None:
     sock = reserve_port(name="nodelay")
     with sock:
         assert sock.proto == socket.IPPROTO_TCP
+
+
+def test_stop_does_not_wait_for_idle_keep_alive_client() -> None:
+    server = serve_in_thread(_app(), name="keep-alive")
+    client = httpx.Client()
+    assert client.get(f"{server.url}/ping").status_code == 200
+    server.stop()
+    client.close()
+
+    assert not server._thread.is_alive()
