@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import click
 import typer
+
+# Typer builds its commands from its own vendored copy of click, not the click package.
+from typer import _click as click
 from typer.core import TyperGroup
 
 from opsconsole.errors import OpsconsoleError, ValidationError

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import importlib
 
-import click
 import typer
+
+# Typer builds its commands from its own vendored copy of click, not the click package.
+from typer import _click as click
 
 from opsconsole import __version__
 from opsconsole.cli import stack

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import click
 import pytest
 import typer
+
+# Typer builds its commands from its own vendored copy of click, not the click package.
+from typer import _click as click
+from typer.core import TyperGroup
 from typer.testing import CliRunner
 
 from opsconsole import __version__
@@ -19,7 +22,7 @@ def _command_paths() -> list[list[str]]:
 
     def walk(command: click.Command, path: list[str]) -> None:
         paths.append(path)
-        if isinstance(command, click.Group):
+        if isinstance(command, TyperGroup):
             context = click.Context(command)
             for name in command.list_commands(context):
                 sub = command.get_command(context, name)
@@ -37,7 +40,7 @@ def test_every_command_has_help(path: list[str]) -> None:
     assert "Usage:" in result.output
     command: click.Command | None = typer.main.get_command(app)
     for name in path:
-        assert isinstance(command, click.Group)
+        assert isinstance(command, TyperGroup)
         command = command.get_command(click.Context(command), name)
     assert command is not None
     assert (command.help or "").strip(), f"{' '.join(path)} has no help text"
