@@ -9,6 +9,8 @@ from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request, Response
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel
 from sqlmodel import Session
 
 from opsconsole import wire
@@ -21,7 +23,7 @@ from opsconsole.engine.flows import FlowContext
 from opsconsole.engine.logs import get_logger
 from opsconsole.engine.metrics import EngineMetrics
 from opsconsole.engine.outbox import RetryPolicy
-from opsconsole.engine.problems import install_problem_handlers
+from opsconsole.engine.problems import add_problem_schemas, install_problem_handlers
 from opsconsole.engine.settings import EngineSettings
 from opsconsole.engine.state import EngineState
 from opsconsole.engine.worker import Worker
@@ -59,7 +61,26 @@ def create_app(settings: EngineSettings) -> FastAPI:
     app.include_router(customers.router)
     app.include_router(ops.router)
     _add_health_and_metrics(app, state)
+    _describe_problems(app)
     return app
+
+
+def _describe_problems(app: FastAPI) -> None:
+    """Make the app's OpenAPI document define the Problem schema its error responses use."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = get_openapi(
+                title=app.title,
+                version=app.version,
+                openapi_version=app.openapi_version,
+                description=app.description,
+                routes=app.routes,
+            )
+            app.openapi_schema = add_problem_schemas(document)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def build_state(settings: EngineSettings) -> EngineState:
@@ -106,13 +127,27 @@ async def _correlate(
     return response
 
 
+class Health(BaseModel):
+    """Liveness answer of `GET /health`."""
+
+    status: str
+
+
+_METRICS_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "Prometheus text exposition format 0.0.4.",
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+    }
+}
+
+
 def _add_health_and_metrics(app: FastAPI, state: EngineState) -> None:
     @app.get("/health", tags=["ops"])
-    def health() -> dict[str, str]:
+    def health() -> Health:
         """Report that the app is up."""
-        return {"status": "ok"}
+        return Health(status="ok")
 
-    @app.get("/metrics", tags=["ops"])
+    @app.get("/metrics", tags=["ops"], response_class=Response, responses=_METRICS_RESPONSE)
     def metrics() -> Response:
         """Return Prometheus metrics, with queue gauges read from the store now."""
         _refresh_gauges(state)

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from opsconsole.errors import (
@@ -22,6 +23,34 @@ from opsconsole.errors import (
 
 PROBLEM_BASE = "https://opsconsole.dev/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_SCHEMA_REF = "#/components/schemas/Problem"
+
+_PROBLEM_DESCRIPTIONS = {
+    400: "The body cannot be parsed.",
+    401: "The signature header is missing or does not match any configured secret.",
+    404: "The resource the request names does not exist.",
+    409: "The request conflicts with the current state of the resource.",
+    422: "The request or one of its fields is invalid, or an Idempotency-Key was reused.",
+}
+
+
+class ProblemField(BaseModel):
+    """One invalid field of a request: a JSON Pointer-like path and what is wrong with it."""
+
+    path: str
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 Problem Details, with an `errors` list when fields are invalid."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[ProblemField] = Field(default_factory=list)
 
 
 class NotFound(OpsconsoleError):
@@ -64,6 +93,24 @@ def problem(
         body["errors"] = [{"path": error.path, "message": error.message} for error in errors]
     body.update(extra or {})
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """Return OpenAPI responses for `statuses`, each a Problem Details body."""
+    content = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": PROBLEM_SCHEMA_REF}}}
+    return {
+        status: {"description": _PROBLEM_DESCRIPTIONS[status], "content": content}
+        for status in statuses
+    }
+
+
+def add_problem_schemas(document: dict[str, Any]) -> dict[str, Any]:
+    """Add the Problem schemas that `problem_responses` refers to to an OpenAPI document."""
+    schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    schemas.update(schema.pop("$defs", {}))
+    schemas["Problem"] = schema
+    return document
 
 
 def install_problem_handlers(app: FastAPI) -> None:

@@ -18,7 +18,7 @@ from opsconsole.engine.idempotency import StoredResponse
 from opsconsole.engine.identity import CRM, ERP
 from opsconsole.engine.mapping import erp as erp_mapping
 from opsconsole.engine.outbox import Trace, enqueue
-from opsconsole.engine.problems import NotFound
+from opsconsole.engine.problems import NotFound, problem_responses
 from opsconsole.engine.state import EngineState, engine_state
 from opsconsole.errors import SystemOfRecordError
 from opsconsole.store.tables import CustomerState, utcnow
@@ -44,7 +44,15 @@ class CustomerCreate(canonical.CustomerChange):
     name: str = Field(min_length=1)
 
 
-@router.post("", status_code=201)
+class CustomerView(canonical.Customer):
+    """A canonical customer with the ID each system knows it by (null: not linked yet)."""
+
+    links: dict[str, str | None]
+
+
+@router.post(
+    "", status_code=201, response_model=CustomerView, responses=problem_responses(400, 422)
+)
 def create_customer(
     body: CustomerCreate,
     key: str | None = _KEY_HEADER,
@@ -67,7 +75,9 @@ def create_customer(
     )
 
 
-@router.patch("/{customer_id}")
+@router.patch(
+    "/{customer_id}", response_model=CustomerView, responses=problem_responses(400, 404, 409, 422)
+)
 def update_customer(
     body: canonical.CustomerChange,
     customer_id: str = Path(description="Canonical customer ID."),
@@ -92,7 +102,12 @@ def update_customer(
     return idempotency.run(state.engine, scope, key, payload, trace.correlation_id, work)
 
 
-@router.get("/{customer_id}")
+@router.get(
+    "/{customer_id}",
+    response_model=CustomerView,
+    response_model_exclude_unset=True,
+    responses=problem_responses(404, 422),
+)
 def get_customer(
     customer_id: str = Path(description="Canonical customer ID."),
     state: EngineState = Depends(engine_state),

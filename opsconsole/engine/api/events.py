@@ -11,12 +11,14 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from opsconsole import wire
 from opsconsole.engine import identity, inbox
 from opsconsole.engine.canonical.schemas import SCHEMA_BASE
 from opsconsole.engine.logs import get_logger
+from opsconsole.engine.problems import problem_responses
 from opsconsole.engine.state import EngineState, engine_state
 from opsconsole.errors import FieldError, SignatureError, ValidationError
 
@@ -28,7 +30,57 @@ CRM_DATA_SCHEMA = SCHEMA_BASE + "crm-record-change.v1.json"
 ERP_DATA_SCHEMA = SCHEMA_BASE + "erp-record-event.v1.json"
 
 
-@router.post("/webhooks/crm", status_code=202)
+class EventAccepted(BaseModel):
+    """The event is stored in the inbox; the worker acts on it later."""
+
+    accepted: bool
+    event_id: str
+    inbox_id: int
+
+
+class EventDuplicate(BaseModel):
+    """An event with this id was stored before; this copy is ignored."""
+
+    duplicate: bool
+    event_id: str
+    inbox_id: int
+
+
+def _intake_openapi(system: str) -> dict[str, Any]:
+    """Describe the signed CloudEvent body and header that FastAPI cannot see in the route."""
+    data_schema = CRM_DATA_SCHEMA if system == "crm" else ERP_DATA_SCHEMA
+    body_schema = {
+        "type": "object",
+        "description": f"A CloudEvents 1.0 envelope in structured JSON mode ({ENVELOPE_SCHEMA}) "
+        f"with a {system}.* type and data per {data_schema}.",
+        "required": ["specversion", "id", "source", "type", "data"],
+    }
+    signature = {
+        "name": wire.SIGNATURE_HEADER,
+        "in": "header",
+        "required": True,
+        "description": "HMAC-SHA256 of the raw body with a shared secret (see opsconsole.wire).",
+        "schema": {"type": "string"},
+    }
+    return {
+        "parameters": [signature],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": body_schema}}},
+    }
+
+
+_INTAKE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"model": EventDuplicate, "description": "A repeated event id, ignored."},
+    **problem_responses(401, 422),
+}
+
+
+@router.post(
+    "/webhooks/crm",
+    status_code=202,
+    response_model=EventAccepted,
+    responses=_INTAKE_RESPONSES,
+    openapi_extra=_intake_openapi("crm"),
+)
 async def receive_crm_event(
     request: Request, state: EngineState = Depends(engine_state)
 ) -> JSONResponse:
@@ -36,7 +88,13 @@ async def receive_crm_event(
     return await _receive(request, state, "crm", state.settings.crm_webhook_secrets)
 
 
-@router.post("/events/erp", status_code=202)
+@router.post(
+    "/events/erp",
+    status_code=202,
+    response_model=EventAccepted,
+    responses=_INTAKE_RESPONSES,
+    openapi_extra=_intake_openapi("erp"),
+)
 async def receive_erp_event(
     request: Request, state: EngineState = Depends(engine_state)
 ) -> JSONResponse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query
@@ -13,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from opsconsole.engine import idempotency, identity
 from opsconsole.engine.idempotency import StoredResponse
-from opsconsole.engine.problems import NotFound
+from opsconsole.engine.problems import NotFound, problem_responses
 from opsconsole.engine.replay import DeadLetterFilter, replay_dead_letter, replay_matching
 from opsconsole.engine.state import EngineState, engine_state
 from opsconsole.store.tables import (
@@ -27,12 +28,153 @@ from opsconsole.wire import CORRELATION_HEADER, IDEMPOTENCY_HEADER, new_correlat
 
 router = APIRouter(prefix="/ops", tags=["ops"])
 
-# Larger offsets overflow SQLite's 64-bit INTEGER and can never match a row anyway.
+# Larger offsets and IDs overflow the store's INTEGER columns and can never match a row anyway.
 MAX_OFFSET = 2**31 - 1
 MAX_PAGE = 500
 
+_INVALID = problem_responses(422)
 
-@router.get("/xref")
+
+class XrefLink(BaseModel):
+    """One system's ID of a canonical object."""
+
+    system: str
+    object: str
+    id: str
+
+
+class Xref(BaseModel):
+    """A canonical object and every system ID linked to it."""
+
+    canonical_id: str
+    object: str
+    links: list[XrefLink]
+
+
+class _Message(BaseModel):
+    """Fields the inbox and outbox share."""
+
+    id: int
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    failure_class: str | None
+    correlation_id: str
+    traceparent: str | None
+
+
+class InboxEntry(_Message):
+    """An inbound event as the inbox holds it, without its payload."""
+
+    event_id: str
+    source: str
+    type: str
+    subject: str | None
+    duplicates: int
+    received_at: datetime
+    processed_at: datetime | None
+
+
+class OutboxEntry(_Message):
+    """An outbound call to a target system and its delivery state."""
+
+    target_system: str
+    operation: str
+    entity_key: str
+    idempotency_key: str
+    payload: dict[str, Any]
+    inbox_id: int | None
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+class MessageTrail(BaseModel):
+    """Inbox and outbox messages of one correlation ID, oldest first."""
+
+    correlation_id: str
+    inbox: list[InboxEntry]
+    outbox: list[OutboxEntry]
+
+
+class DeadLetterEntry(BaseModel):
+    """A message that is no longer retried, with what is needed to replay it."""
+
+    id: int
+    origin: str
+    message_id: int
+    target_system: str | None
+    operation: str
+    payload: dict[str, Any]
+    error_class: str
+    error: str
+    attempts: int
+    correlation_id: str
+    traceparent: str | None
+    status: str
+    created_at: datetime
+
+
+class DeadLetterPage(BaseModel):
+    """One page of dead letters and how many match in total."""
+
+    total: int
+    items: list[DeadLetterEntry]
+
+
+class PayloadEdit(BaseModel):
+    """One difference between a stored payload and the edited one."""
+
+    path: str
+    old: Any
+    new: Any
+
+
+class ReplayOutcome(BaseModel):
+    """What a replay changed and the message it queued (empty on a dry run)."""
+
+    dead_letter_id: int
+    dry_run: bool
+    changes: list[PayloadEdit]
+    message: dict[str, Any]
+
+
+class BulkReplayOutcome(BaseModel):
+    """The dead letters a bulk replay requeued (or would requeue, on a dry run)."""
+
+    dry_run: bool
+    replayed: list[int]
+
+
+class AuditRecord(BaseModel):
+    """Who did what to which record, and with what result."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    entity: str
+    detail: dict[str, Any]
+    correlation_id: str | None
+
+
+class AuditPage(BaseModel):
+    """One page of audit entries, newest first."""
+
+    items: list[AuditRecord]
+
+
+class Stats(BaseModel):
+    """Message counts by status, open dead letters, ignored duplicates and xref counts."""
+
+    inbox: dict[str, int]
+    outbox: dict[str, int]
+    dlq: int
+    duplicates_ignored: int
+    xref: dict[str, int]
+
+
+@router.get("/xref", response_model=Xref, responses=problem_responses(404, 422))
 def get_xref(
     system: Literal["crm", "erp"] = Query(description="System that issued the ID."),
     object: Literal["customer", "sales_order", "invoice"] = Query(description="Object type."),
@@ -57,7 +199,7 @@ def get_xref(
     }
 
 
-@router.get("/messages")
+@router.get("/messages", response_model=MessageTrail, responses=_INVALID)
 def get_messages(
     correlation_id: str = Query(min_length=1, description="Correlation ID to trace."),
     state: EngineState = Depends(engine_state),
@@ -89,7 +231,7 @@ def _outbox_view(message: OutboxMessage) -> dict[str, Any]:
     return message.model_dump(mode="json")
 
 
-@router.get("/dlq")
+@router.get("/dlq", response_model=DeadLetterPage, responses=_INVALID)
 def get_dead_letters(
     status: str = Query(default="open", description="open, replayed or discarded."),
     correlation_id: str | None = Query(default=None),
@@ -119,9 +261,13 @@ class ReplayRequest(BaseModel):
     reason: str | None = Field(default=None, max_length=500, description="Why, for the audit.")
 
 
-@router.post("/dlq/{dead_letter_id}/replay")
+@router.post(
+    "/dlq/{dead_letter_id}/replay",
+    response_model=ReplayOutcome,
+    responses=problem_responses(400, 404, 409, 422),
+)
 def replay(
-    dead_letter_id: int = Path(ge=1),
+    dead_letter_id: int = Path(ge=1, le=MAX_OFFSET),
     request: ReplayRequest = Body(default_factory=ReplayRequest),
     actor: str = Header(default="ops-api", alias="X-Opsconsole-Actor", max_length=200),
     key: str | None = Header(default=None, alias=IDEMPOTENCY_HEADER, max_length=255),
@@ -164,7 +310,7 @@ class BulkReplayRequest(BaseModel):
     dry_run: bool = False
 
 
-@router.post("/dlq/replay")
+@router.post("/dlq/replay", response_model=BulkReplayOutcome, responses=problem_responses(400, 422))
 def replay_bulk(
     request: BulkReplayRequest,
     actor: str = Header(default="ops-api", alias="X-Opsconsole-Actor", max_length=200),
@@ -196,7 +342,7 @@ def replay_bulk(
     )
 
 
-@router.get("/audit")
+@router.get("/audit", response_model=AuditPage, responses=_INVALID)
 def get_audit(
     entity: str | None = Query(default=None, description="e.g. dlq/12"),
     limit: int = Query(default=100, ge=1, le=MAX_PAGE),
@@ -214,7 +360,7 @@ def get_audit(
     return {"items": [entry.model_dump(mode="json") for entry in page]}
 
 
-@router.get("/stats")
+@router.get("/stats", response_model=Stats)
 def get_stats(state: EngineState = Depends(engine_state)) -> dict[str, Any]:
     """Return message counts by status, dead letters, ignored duplicates and xref counts."""
     with Session(state.engine) as session:
