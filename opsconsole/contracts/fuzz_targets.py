@@ -176,7 +176,14 @@ _FACTORIES = {"engine": _engine_app, "crm": _crm_app, "erp": _erp_app}
 
 
 @contextmanager
-def _embedded(api: str, document_path: Path | None) -> Iterator[FuzzTarget]:
+def embedded_app(api: str) -> Iterator[Any]:
+    """Build the FastAPI app of `api` (engine, crm, erp) with throwaway state, not served."""
+    with _throwaway_app(api) as (app, _):
+        yield app
+
+
+@contextmanager
+def _throwaway_app(api: str) -> Iterator[tuple[Any, Callable[[str], dict[str, str]]]]:
     if api not in _FACTORIES:
         raise ConfigError(
             f"Unknown API {api!r} for an embedded run. Choose one of {', '.join(EMBEDDED_APIS)}, "
@@ -186,10 +193,17 @@ def _embedded(api: str, document_path: Path | None) -> Iterator[FuzzTarget]:
         tempfile.TemporaryDirectory(prefix=f"opsconsole-fuzz-{api}-") as folder,
         _unused_loopback_url() as dead_url,
     ):
-        app, headers_for = _FACTORIES[api](Path(folder), dead_url)
-        with serve_in_thread(app, name=f"{api} (fuzz)") as server:
-            document = load_openapi(document_path) if document_path else app.openapi()
-            yield FuzzTarget(api, server.url, document, headers_for(server.url))
+        yield _FACTORIES[api](Path(folder), dead_url)
+
+
+@contextmanager
+def _embedded(api: str, document_path: Path | None) -> Iterator[FuzzTarget]:
+    with (
+        _throwaway_app(api) as (app, headers_for),
+        serve_in_thread(app, name=f"{api} (fuzz)") as server,
+    ):
+        document = load_openapi(document_path) if document_path else app.openapi()
+        yield FuzzTarget(api, server.url, document, headers_for(server.url))
 
 
 @contextmanager
