@@ -56,3 +56,9 @@ def set_parameter_schema(operation: dict[str, Any], name: str, schema: dict[str,
     for parameter in operation.get("parameters", []):
         if parameter["name"] == name:
             parameter["schema"] = schema
+
+
+def set_json_response(operation: dict[str, Any], status: str, schema: dict[str, Any]) -> None:
+    """Set the JSON schema of the `status` response of `operation`."""
+    response = operation["responses"][status]
+    response["content"] = {"application/json": {"schema": schema}}

@@ -13,8 +13,11 @@ import pytest
 from opsconsole.contracts.fuzz import FuzzOptions, fuzz_api
 from opsconsole.contracts.fuzz_targets import open_target, workspace_openapi
 from opsconsole.contracts.lint import lint_workspace
+from opsconsole.contracts.pact.files import find_pacts
+from opsconsole.contracts.pact.openapi import check_against_openapi
+from opsconsole.contracts.pact.openapi import load_openapi as load_pact_openapi
 from opsconsole.contracts.validation import validate_workspace
-from opsconsole.reports import GateReport
+from opsconsole.reports import CheckStatus, GateReport
 from opsconsole.workspace import Workspace
 
 EXAMPLE = Workspace(Path(__file__).resolve().parents[2])
@@ -84,3 +87,15 @@ def test_engine_answers_only_documented_statuses_and_media_types() -> None:
         report = fuzz_api(target.document, target.base_url, name="engine", options=options)
 
     assert report.passed, _failures(report)
+
+
+@pytest.mark.parametrize(
+    ("provider", "api"), [("sync-engine", "engine"), ("crm", "crm"), ("erp", "erp")]
+)
+def test_workspace_pacts_match_the_committed_openapi_documents(provider: str, api: str) -> None:
+    document = load_pact_openapi(EXAMPLE.openapi_dir / f"{api}.yaml")
+
+    report = check_against_openapi(find_pacts([EXAMPLE.pacts_dir]), document, provider)
+
+    assert report.passed, _failures(report)
+    assert any(check.status is CheckStatus.PASSED for check in report.checks)

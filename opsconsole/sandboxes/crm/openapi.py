@@ -11,6 +11,7 @@ from opsconsole.sandboxes.crm.schema import SOBJECTS, FieldDef, SObjectDef
 from opsconsole.sandboxes.openapi import (
     expand_path_parameter,
     set_json_body,
+    set_json_response,
     set_parameter_schema,
 )
 
@@ -30,6 +31,8 @@ def install(app: FastAPI) -> None:
                 routes=app.routes,
             )
             expand_path_parameter(document, "sobject", list(SOBJECTS), _edit)
+            query_result = document["components"]["schemas"]["QueryResult"]
+            query_result["properties"]["records"]["items"] = queried_record_schema()
             app.openapi_schema = document
         return app.openapi_schema
 
@@ -38,6 +41,8 @@ def install(app: FastAPI) -> None:
 
 def _edit(name: str, method: str, path: str, operation: dict[str, Any]) -> bool:
     sobject = SOBJECTS[name]
+    if method == "get" and path.endswith(("/{record_id}", "/{field}/{value}")):
+        set_json_response(operation, "200", record_schema(sobject))
     if path.endswith("/{field}/{value}"):
         external = [f.name for f in sobject.fields if f.external_id]
         set_parameter_schema(operation, "field", {"type": "string", "enum": ["Id", *external]})
@@ -71,9 +76,54 @@ def body_schema(sobject: SObjectDef, *, creating: bool) -> dict[str, Any]:
     return schema
 
 
+def record_schema(sobject: SObjectDef) -> dict[str, Any]:
+    """Return the JSON schema of a `sobject` record as GET returns it (`fields` may pick some)."""
+    properties = {"attributes": _ATTRIBUTES, **{f.name: _read_schema(f) for f in sobject.fields}}
+    return {
+        "type": "object",
+        "title": f"{sobject.name}Record",
+        "required": ["attributes"],
+        "properties": properties,
+    }
+
+
+def queried_record_schema() -> dict[str, Any]:
+    """Return the schema of a SOQL result record: any object's fields, as selected."""
+    properties: dict[str, Any] = {"attributes": _ATTRIBUTES}
+    for sobject in SOBJECTS.values():
+        for field in sobject.fields:
+            schema = _read_schema(field)
+            known = properties.setdefault(field.name, schema)
+            if known != schema:
+                properties[field.name] = {"type": sorted({*known["type"], *schema["type"]})}
+    return {
+        "type": "object",
+        "title": "QueriedRecord",
+        "required": ["attributes"],
+        "properties": properties,
+    }
+
+
+_ATTRIBUTES = {
+    "type": "object",
+    "required": ["type", "url"],
+    "properties": {"type": {"type": "string"}, "url": {"type": "string"}},
+}
+
+
+def _read_schema(field: FieldDef) -> dict[str, Any]:
+    kind = {"currency": "number", "double": "number", "boolean": "boolean"}.get(
+        field.type, "string"
+    )
+    return {"type": [kind, "null"] if field.nillable else [kind]}
+
+
 def _field_schema(field: FieldDef) -> dict[str, Any]:
     schema = _value_schema(field)
     if not field.required:
+        if "anyOf" in schema:
+            schema["anyOf"] = [*schema["anyOf"], {"type": "null"}]
+            return schema
         schema["type"] = [schema["type"], "null"]
         if "enum" in schema:
             schema["enum"] = [*schema["enum"], None]
@@ -82,8 +132,12 @@ def _field_schema(field: FieldDef) -> dict[str, Any]:
 
 def _value_schema(field: FieldDef) -> dict[str, Any]:
     if field.type in {"currency", "double"}:
-        bound = 10 ** (field.precision - field.scale)
-        return {"type": "number", "exclusiveMinimum": -bound, "exclusiveMaximum": bound}
+        # Like Salesforce, the sandbox reads a number from a JSON number or a numeric string.
+        digits = field.precision - field.scale
+        bound = 10**digits
+        number = {"type": "number", "exclusiveMinimum": -bound, "exclusiveMaximum": bound}
+        text = {"type": "string", "pattern": rf"^-?[0-9]{{1,{digits}}}(\.[0-9]+)?$"}
+        return {"anyOf": [number, text]}
     if field.type == "date":
         return {"type": "string", "format": "date"}
     if field.type == "boolean":

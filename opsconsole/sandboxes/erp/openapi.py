@@ -22,6 +22,7 @@ from opsconsole.sandboxes.erp.records import (
 from opsconsole.sandboxes.openapi import (
     expand_path_parameter,
     set_json_body,
+    set_json_response,
     set_parameter_schema,
 )
 
@@ -52,6 +53,8 @@ def _edit(record_type: str, method: str, path: str, operation: dict[str, Any]) -
     if record_type == INVOICE and method in _WRITES:
         return False
     set_parameter_schema(operation, "key", _key_schema(method))
+    if method == "get" and path.endswith("/{key}"):
+        set_json_response(operation, "200", record_schema(record_type))
     if method in _WRITES:
         partial = method == "patch"
         body = customer_schema(partial) if record_type == CUSTOMER else sales_order_schema(partial)
@@ -87,6 +90,49 @@ def sales_order_schema(partial: bool) -> dict[str, Any]:
         item=_items(),
     )
     return _object("salesOrder", properties, [] if partial else ["entity", "item"])
+
+
+_LINK = {
+    "type": "object",
+    "required": ["rel", "href"],
+    "properties": {"rel": {"type": "string"}, "href": {"type": "string"}},
+}
+
+
+def record_schema(record_type: str) -> dict[str, Any]:
+    """Return the JSON schema of a record as GET returns it; empty fields are left out."""
+    text = {"type": "string"}
+    reference = {"type": "object", "required": ["id"], "properties": {"id": text, "refName": text}}
+    properties: dict[str, Any] = {
+        "links": {"type": "array", "items": _LINK},
+        "id": {"type": "string", "pattern": "^[0-9]+$"},
+        "externalId": text,
+        "currency": reference,
+        "subsidiary": reference,
+        "dateCreated": text,
+        "lastModifiedDate": text,
+    }
+    required = ["links", "id"]
+    if record_type == CUSTOMER:
+        properties.update({name: text for name in CUSTOMER_TEXT})
+        required.append("companyName")
+    else:
+        properties.update({name: text for name in SALES_ORDER_TEXT})
+        properties.update(
+            entity=reference,
+            tranDate={"type": "string", "format": "date"},
+            tranId=text,
+            status=text,
+            total={"type": "number"},
+            createdFrom=reference,
+            item={"type": "object", "properties": {"items": {"type": "array"}}},
+        )
+    return {
+        "type": "object",
+        "title": f"{record_type}Record",
+        "required": required,
+        "properties": properties,
+    }
 
 
 def _object(title: str, properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
@@ -130,6 +176,8 @@ def _items() -> dict[str, Any]:
         item=_object("itemRef", {"refName": {"type": "string", "minLength": 1}}, ["refName"]),
         quantity=_decimal(),
         rate=_decimal(),
+        # Optional: when given it must equal quantity * rate.
+        amount=_decimal(),
     )
     lines = {
         "type": "array",
