@@ -6,7 +6,7 @@ import hmac
 import secrets
 import threading
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
@@ -33,8 +33,17 @@ class FaultList(BaseModel):
     faults: list[FaultState]
 
 
-def sandbox_router(injector: FaultInjector, delivery: EventDelivery) -> APIRouter:
-    """Return the routes under /sandbox/ for fault injection and delivery counts."""
+def sandbox_router(
+    injector: FaultInjector,
+    delivery: EventDelivery,
+    bad_request: dict[str, Any] | None = None,
+) -> APIRouter:
+    """Return the routes under /sandbox/ for fault injection and delivery counts.
+
+    `bad_request` documents the 400 the app answers for a body it cannot parse, in the
+    error format of the system it imitates.
+    """
+    faults_responses: dict[int | str, dict[str, Any]] = {400: bad_request} if bad_request else {}
     router = APIRouter(prefix="/sandbox", tags=[SANDBOX_TAG])
 
     @router.get("/deliveries", response_model=DeliveryStats)
@@ -42,7 +51,7 @@ def sandbox_router(injector: FaultInjector, delivery: EventDelivery) -> APIRoute
         """Count the change events sent to the engine, by outcome."""
         return delivery.stats()
 
-    @router.post("/faults", response_model=FaultList, status_code=201)
+    @router.post("/faults", response_model=FaultList, status_code=201, responses=faults_responses)
     def add_fault(rule: FaultRule) -> FaultList:
         """Respond to the next `count` requests matching the rule with its status and body."""
         injector.add(rule)

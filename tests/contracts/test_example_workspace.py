@@ -78,13 +78,15 @@ def test_embedded_api_survives_fuzzing(api: str) -> None:
     assert report.passed, _failures(report)
 
 
+@pytest.mark.parametrize("api", sorted(APP_MODULES))
 @pytest.mark.usefixtures("quiet_server_errors")
-def test_engine_answers_only_documented_statuses_and_media_types() -> None:
+def test_api_answers_only_documented_statuses_and_media_types(api: str) -> None:
     checks = ("status_code_conformance", "content_type_conformance")
     options = FuzzOptions(max_examples=5, seed=20261204, extra_checks=checks)
 
-    with open_target("engine", base_url=None, document_path=None, headers={}) as target:
-        report = fuzz_api(target.document, target.base_url, name="engine", options=options)
+    with open_target(api, base_url=None, document_path=None, headers={}) as target:
+        options = dataclasses.replace(options, headers=target.headers)
+        report = fuzz_api(target.document, target.base_url, name=api, options=options)
 
     assert report.passed, _failures(report)
 

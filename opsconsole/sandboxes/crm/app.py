@@ -123,7 +123,7 @@ def create_app(settings: CrmSettings) -> FastAPI:
     )
     app.state.sandbox = sandbox
     _add_error_handlers(app)
-    app.include_router(sandbox_router(sandbox.faults, sandbox.delivery))
+    app.include_router(sandbox_router(sandbox.faults, sandbox.delivery, ERROR_RESPONSES[400]))
     _add_auth_routes(app, sandbox)
     _add_index_routes(app, sandbox)
     _add_sobject_routes(app, sandbox)

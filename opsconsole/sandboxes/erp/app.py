@@ -153,7 +153,7 @@ def create_app(settings: ErpSettings) -> FastAPI:
     app.add_exception_handler(NetSuiteApiError, _netsuite_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.include_router(sandbox_router(sandbox.faults, sandbox.delivery))
+    app.include_router(sandbox_router(sandbox.faults, sandbox.delivery, _ERRORS[400]))
     _add_token_route(app)
     _add_record_routes(app)
     _add_control_routes(app)
