@@ -21,6 +21,7 @@ RULES: dict[str, str] = {
     "missing-runbook": "A touchpoint has no runbook.",
     "missing-synthetic-check": "A critical touchpoint has no synthetic check.",
     "missing-file": "A contract, runbook, monitor or API definition file does not exist.",
+    "missing-definition": "An OpenAPI or AsyncAPI entity's inline definition is not a document.",
     "invalid-schedule": "A schedule is not a five-field cron expression.",
 }
 

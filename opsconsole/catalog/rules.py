@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from typing import Any
+
+import yaml
 
 from opsconsole.catalog.catalog import LoadResult
 from opsconsole.catalog.findings import Finding, Severity
@@ -228,6 +231,38 @@ def _file_refs(entity: Entity) -> Iterator[tuple[JsonPath, str]]:
         yield ("definition", "$text"), definition["$text"]
 
 
+# The top-level key that marks an inline definition as a document of its API type.
+_DOCUMENT_KEYS = {"openapi": ("openapi", "swagger"), "asyncapi": ("asyncapi",)}
+
+
+def _definitions(context: _Context) -> Iterator[Finding]:
+    for entity in context.catalog.entities:
+        if entity.kind.lower() != "api":
+            continue
+        api_type = str(entity.spec.get("type", ""))
+        definition = entity.spec.get("definition")
+        if api_type not in _DOCUMENT_KEYS or not isinstance(definition, str):
+            continue
+        if not _is_document(definition, _DOCUMENT_KEYS[api_type]):
+            yield context.finding(
+                entity,
+                "missing-definition",
+                "warning",
+                f"{entity.ref} has no {api_type} document: spec.definition is prose. "
+                "Capture the API's document under contracts/ and point spec.definition "
+                "at it with {$text: PATH}.",
+                ("definition",),
+            )
+
+
+def _is_document(text: str, keys: tuple[str, ...]) -> bool:
+    try:
+        parsed: Any = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return False
+    return isinstance(parsed, dict) and any(key in parsed for key in keys)
+
+
 def _is_url(text: str) -> bool:
     return text.startswith(("http://", "https://"))
 
@@ -258,5 +293,6 @@ RULES: tuple[Rule, ...] = (
     _system_of_record,
     _gaps,
     _files,
+    _definitions,
     _schedules,
 )

@@ -166,6 +166,26 @@ def test_touchpoint_api_counts_as_contract(write_workspace: WriteWorkspace) -> N
     assert findings_of(root) == []
 
 
+def test_api_whose_definition_is_prose_has_no_document(write_workspace: WriteWorkspace) -> None:
+    api = {
+        "apiVersion": "backstage.io/v1alpha1",
+        "kind": "API",
+        "metadata": {"name": "wms-api"},
+        "spec": {
+            "type": "openapi",
+            "lifecycle": "production",
+            "owner": "integration-team",
+            "definition": "Not captured yet.",
+        },
+    }
+    root = write_workspace(api)
+
+    [finding] = findings_of(root)
+
+    assert finding.rule == "missing-definition"
+    assert finding.entity == "api:wms-api"
+
+
 def test_touchpoint_without_monitor(write_workspace: WriteWorkspace) -> None:
     root = write_workspace(touchpoint("blind", monitors=None))
 
@@ -228,3 +248,14 @@ def test_example_workspace_has_no_errors() -> None:
     assert len(result.catalog.touchpoints) >= 25
     modes = {tp.touchpoint.mode for tp in result.catalog.touchpoints}
     assert modes == {"api", "event", "webhook", "batch", "file-transfer", "manual-reconciliation"}
+
+
+def test_example_workspace_files_exist_and_only_wms_and_billing_lack_documents() -> None:
+    from opsconsole.catalog.catalog import load_catalog
+    from opsconsole.catalog.rules import validate
+
+    findings = validate(load_catalog(REPOSITORY))
+
+    assert [f.message for f in findings if f.rule == "missing-file"] == []
+    undocumented = sorted(f.entity or "" for f in findings if f.rule == "missing-definition")
+    assert undocumented == ["api:billing-api", "api:wms-api"]
