@@ -227,6 +227,7 @@ def test_limit_counts_characters_not_bytes(erp: httpx.Client) -> None:
         ({"companyName": "A", "nope": 1}, "nope", "INVALID_CONTENT"),
         ({"companyName": "A", "id": "7"}, "id", "INVALID_CONTENT"),
         ({"companyName": "A", "currency": {"refName": "XXX"}}, "currency", "INVALID_KEY_OR_REF"),
+        ({"companyName": "A", "currency": {"refName": {}}}, "currency", "INVALID_KEY_OR_REF"),
         ({"companyName": 5}, "companyName", "INVALID_FLD_VALUE"),
     ],
 )

@@ -140,7 +140,8 @@ def _currency(errors: _Collector, path: str, value: Any) -> str | None:
     code = None
     if isinstance(value, dict):
         code = value.get("refName") or _CURRENCY_CODES.get(str(value.get("id", "")))
-    if code not in CURRENCY_IDS:
+    # A refName that is an object or a list cannot be a currency code (nor a dict key).
+    if not isinstance(code, str) or code not in CURRENCY_IDS:
         errors.add(
             path,
             "INVALID_KEY_OR_REF",
