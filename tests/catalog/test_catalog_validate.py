@@ -166,7 +166,7 @@ def test_touchpoint_api_counts_as_contract(write_workspace: WriteWorkspace) -> N
     assert findings_of(root) == []
 
 
-def test_api_whose_definition_is_prose_has_no_document(write_workspace: WriteWorkspace) -> None:
+def test_prose_api_definition_is_reported(write_workspace: WriteWorkspace) -> None:
     api = {
         "apiVersion": "backstage.io/v1alpha1",
         "kind": "API",
@@ -250,7 +250,7 @@ def test_example_workspace_has_no_errors() -> None:
     assert modes == {"api", "event", "webhook", "batch", "file-transfer", "manual-reconciliation"}
 
 
-def test_example_workspace_files_exist_and_only_wms_and_billing_lack_documents() -> None:
+def test_example_catalog_gaps_are_wms_and_billing() -> None:
     from opsconsole.catalog.catalog import load_catalog
     from opsconsole.catalog.rules import validate
 

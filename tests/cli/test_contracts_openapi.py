@@ -11,7 +11,7 @@ from opsconsole.cli.main import app
 runner = CliRunner()
 
 
-def test_check_exits_1_until_the_documents_are_exported(tmp_path: Path) -> None:
+def test_check_fails_until_exported(tmp_path: Path) -> None:
     (tmp_path / "catalog").mkdir()
     arguments = ["contracts", "export-openapi", "--workspace", str(tmp_path), "--api", "engine"]
 
@@ -26,7 +26,7 @@ def test_check_exits_1_until_the_documents_are_exported(tmp_path: Path) -> None:
     assert current.exit_code == 0, current.output
 
 
-def test_unknown_api_is_a_clear_error(tmp_path: Path) -> None:
+def test_unknown_api_is_rejected(tmp_path: Path) -> None:
     (tmp_path / "catalog").mkdir()
 
     result = runner.invoke(

@@ -21,7 +21,7 @@ def test_committed_documents_match_the_code() -> None:
     )
 
 
-def test_export_writes_a_yaml_document_per_app(tmp_path: Path) -> None:
+def test_export_writes_yaml_per_app(tmp_path: Path) -> None:
     states = export_documents(tmp_path, ("engine",))
 
     document = yaml.safe_load((tmp_path / "engine.yaml").read_text(encoding="utf-8"))
@@ -31,7 +31,7 @@ def test_export_writes_a_yaml_document_per_app(tmp_path: Path) -> None:
     }
 
 
-def test_check_reports_an_edited_document_as_differing(tmp_path: Path) -> None:
+def test_check_reports_edited_document(tmp_path: Path) -> None:
     export_documents(tmp_path, ("erp",))
     path = tmp_path / "erp.yaml"
     path.write_text(path.read_text(encoding="utf-8") + "x-edited: true\n", encoding="utf-8")
