@@ -7,6 +7,7 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -20,6 +21,15 @@ from opsconsole.stack import EmbeddedStack, StackInfo, StackOptions
 from opsconsole.synthetic.scenarios import LEAD_TO_CASH
 from opsconsole.wire import DEFAULT_CRM_PORT, DEFAULT_ENGINE_PORT, DEFAULT_ERP_PORT, DEFAULT_HOST
 from opsconsole.workspace import find_workspace
+
+
+class LogLevel(StrEnum):
+    """Log levels `up` accepts."""
+
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
 
 
 def register(app: typer.Typer) -> None:
@@ -78,10 +88,27 @@ def demo(
 
 
 def up(
-    host: str = typer.Option(DEFAULT_HOST, help="Loopback address to listen on."),
-    engine_port: int = typer.Option(DEFAULT_ENGINE_PORT, help="Port of the engine (http)."),
-    crm_port: int = typer.Option(DEFAULT_CRM_PORT, help="Port of the CRM sandbox (https)."),
-    erp_port: int = typer.Option(DEFAULT_ERP_PORT, help="Port of the ERP sandbox (http)."),
+    host: str = typer.Option(
+        DEFAULT_HOST, help="Loopback address to listen on (127.0.0.1 or ::1); others are rejected."
+    ),
+    engine_port: int = typer.Option(
+        DEFAULT_ENGINE_PORT,
+        min=0,
+        max=65535,
+        help="Port of the engine (http); 0 picks a free port.",
+    ),
+    crm_port: int = typer.Option(
+        DEFAULT_CRM_PORT,
+        min=0,
+        max=65535,
+        help="Port of the CRM sandbox (https); 0 picks a free port.",
+    ),
+    erp_port: int = typer.Option(
+        DEFAULT_ERP_PORT,
+        min=0,
+        max=65535,
+        help="Port of the ERP sandbox (http); 0 picks a free port.",
+    ),
     state_dir: Path | None = typer.Option(
         None,
         "--state-dir",
@@ -94,7 +121,7 @@ def up(
     as_json: bool = typer.Option(
         False, "--json", help="Print one JSON object with URLs and credentials once ready."
     ),
-    log_level: str = typer.Option(
+    log_level: LogLevel = typer.Option(
         "INFO", "--log-level", help="Lowest level of log lines written to standard error."
     ),
 ) -> None:
@@ -112,7 +139,7 @@ def up(
         erp_port=erp_port,
         database_url=database_url,
     )
-    configure_logging(log_level)
+    configure_logging(log_level.value)
     console = Console(stderr=as_json)
     with EmbeddedStack(options) as stack:
         assert stack.info is not None
