@@ -13,11 +13,12 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from opsconsole.cli._synthetic_view import print_summary, progress_bar
+from opsconsole.cli._synthetic_view import print_summary, progress_bar, report_console
 from opsconsole.cli.synthetic import run_embedded_batch
 from opsconsole.errors import WorkspaceError
 from opsconsole.logs import configure_logging
 from opsconsole.stack import EmbeddedStack, StackInfo, StackOptions
+from opsconsole.synthetic.model import load_scenario
 from opsconsole.synthetic.scenarios import LEAD_TO_CASH
 from opsconsole.wire import DEFAULT_CRM_PORT, DEFAULT_ENGINE_PORT, DEFAULT_ERP_PORT, DEFAULT_HOST
 from opsconsole.workspace import find_workspace
@@ -69,8 +70,8 @@ def demo(
     only when every order met every assertion of the scenario.
     """
     configure_logging("WARNING")
-    console = Console()
-    scenario_path = scenario or _default_scenario()
+    console = report_console()
+    loaded = load_scenario(scenario or _default_scenario())
     with _state_folder(state_dir) as folder:
         options = StackOptions(state_dir=folder, engine_port=0, crm_port=0, erp_port=0)
         console.print(f"Starting the engine and the sandboxes (state in {folder}) ...")
@@ -79,7 +80,7 @@ def demo(
             _print_urls(console, stack.info)
             with progress_bar(console, orders, "lead-to-cash") as on_event:
                 summary = run_embedded_batch(
-                    stack, scenario_path, orders, concurrency, on_event, json_file, junit_file
+                    stack, loaded, orders, concurrency, on_event, json_file, junit_file
                 )
             engine_stats = stack.engine_stats()
         print_summary(console, summary, engine_stats)
