@@ -176,11 +176,11 @@ def test_retry_after_http_date_is_honoured(harness: Harness) -> None:
 
 
 def test_crm_session_expiry_refreshes_token_once(harness: Harness) -> None:
+    harness.crm.add_fault(
+        method="PATCH", path_pattern="/sobjects/Account/", status=401, body=SESSION_EXPIRED
+    )
     correlation_id = wire.new_correlation_id()
     account_id = create_account(harness, correlation_id)
-    harness.crm.add_fault(
-        method="PATCH", path_pattern=f"/Account/{account_id}", status=401, body=SESSION_EXPIRED
-    )
 
     wait_until(lambda: crm_link(harness, account_id), "the CRM update after a token refresh")
 
@@ -192,11 +192,11 @@ def test_crm_session_expiry_refreshes_token_once(harness: Harness) -> None:
 
 
 def test_crm_request_limit_backs_off_without_token_refresh(harness: Harness) -> None:
+    harness.crm.add_fault(
+        method="PATCH", path_pattern="/sobjects/Account/", status=403, body=LIMIT_EXCEEDED
+    )
     correlation_id = wire.new_correlation_id()
     account_id = create_account(harness, correlation_id)
-    harness.crm.add_fault(
-        method="PATCH", path_pattern=f"/Account/{account_id}", status=403, body=LIMIT_EXCEEDED
-    )
 
     wait_until(lambda: crm_link(harness, account_id), "the CRM update after the request limit")
 
