@@ -175,6 +175,7 @@ def test_order_waits_for_its_customer(harness_factory: Callable[..., Harness]) -
 
     order = erp_sales_order(harness, order_id)
     assert order["entity"]["id"] == wait_until(lambda: crm_link(harness, account_id), "the link")
+    assert harness.erp.count("salesOrder") == 1
     assert harness.get("/ops/stats").json()["dlq"] == 0
 
 
