@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -78,10 +79,14 @@ def demo(
         with EmbeddedStack(options) as stack:
             assert stack.info is not None
             _print_urls(console, stack.info)
-            with progress_bar(console, orders, "lead-to-cash") as on_event:
-                summary = run_embedded_batch(
-                    stack, loaded, orders, concurrency, on_event, json_file, junit_file
-                )
+            try:
+                with progress_bar(console, orders, "lead-to-cash") as on_event:
+                    summary = run_embedded_batch(
+                        stack, loaded, orders, concurrency, on_event, json_file, junit_file
+                    )
+            except KeyboardInterrupt:
+                console.print("Interrupted: stopping the engine and the sandboxes.")
+                raise typer.Exit(130) from None
             engine_stats = stack.engine_stats()
         print_summary(console, summary, engine_stats)
     if not summary.ok:
@@ -149,11 +154,17 @@ def up(
         else:
             _print_urls(console, stack.info, credentials=True)
             console.print("Press Ctrl-C to stop.")
+        # SIGTERM (from a service manager or `kill`) stops the stack the same way as Ctrl-C.
+        signal.signal(signal.SIGTERM, _interrupt)
         try:
             threading.Event().wait()
         except KeyboardInterrupt:
             if not as_json:
                 console.print("Stopping ...")
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _print_urls(console: Console, info: StackInfo, *, credentials: bool = False) -> None:
