@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import ParamSpec
 from xml.etree import ElementTree
 
 import typer
@@ -13,6 +16,7 @@ from rich.table import Table
 
 from opsconsole.catalog.catalog import LoadResult, load_catalog
 from opsconsole.catalog.findings import RULES, Finding
+from opsconsole.catalog.gc import gc_paused
 from opsconsole.catalog.graph import CRITICALITY_COLOURS, build_graph, to_dot, to_mermaid
 from opsconsole.catalog.inventory import build_report
 from opsconsole.catalog.model import CRITICALITIES, MODES, Entity, EntityRef, Touchpoint
@@ -43,6 +47,30 @@ WORKSPACE = typer.Option(
 )
 OUTPUT = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout.")
 
+Params = ParamSpec("Params")
+
+
+def _without_cyclic_gc(command: Callable[Params, None]) -> Callable[Params, None]:
+    """Run `command` with the cyclic garbage collector paused from start to finish.
+
+    Once loading resumes the collector, each later collection rescans every container of the
+    catalog: about 0.5 s of CPU at 5,000 touchpoints. The command's data is freed by reference
+    counting when it returns, before the collector resumes. A `typer.Exit` is raised again
+    outside, so that its traceback does not keep that data alive past the pause.
+    """
+
+    @functools.wraps(command)
+    def run(*args: Params.args, **kwargs: Params.kwargs) -> None:
+        with gc_paused():
+            try:
+                command(*args, **kwargs)
+                return
+            except typer.Exit as stop:
+                exit_code = stop.exit_code
+        raise typer.Exit(exit_code)
+
+    return run
+
 
 def _load(workspace: Path | None) -> tuple[LoadResult, list[Finding]]:
     root = find_workspace(workspace).root
@@ -51,6 +79,7 @@ def _load(workspace: Path | None) -> tuple[LoadResult, list[Finding]]:
 
 
 @app.command("validate")
+@_without_cyclic_gc
 def validate_command(
     workspace: Path | None = WORKSPACE,
     strict: bool = typer.Option(False, "--strict", help="Exit 1 on warnings too, not only errors."),
@@ -79,16 +108,19 @@ def validate_command(
 
 def _print_findings(findings: list[Finding], entity_count: int) -> None:
     console = Console(highlight=False)
-    for finding in findings:
-        colour = "red" if finding.severity == "error" else "yellow"
-        console.print(
-            f"{finding.location}: [{colour}]{finding.severity}[/{colour}] "
-            + escape(f"[{finding.rule}] {finding.message}"),
-            soft_wrap=True,
-        )
+    if findings:
+        # One print for all lines: rich's cost is per call, and a large catalog has hundreds.
+        console.print("\n".join(_finding_markup(finding) for finding in findings), soft_wrap=True)
     errors = sum(1 for finding in findings if finding.severity == "error")
     warnings = len(findings) - errors
     console.print(f"{entity_count} entities checked: {errors} errors, {warnings} warnings.")
+
+
+def _finding_markup(finding: Finding) -> str:
+    colour = "red" if finding.severity == "error" else "yellow"
+    return f"{finding.location}: [{colour}]{finding.severity}[/{colour}] " + escape(
+        f"[{finding.rule}] {finding.message}"
+    )
 
 
 def _junit_xml(findings: list[Finding]) -> str:
@@ -141,6 +173,7 @@ OBJECT = typer.Option(None, "--object", help="Only touchpoints carrying this obj
 
 
 @app.command("list")
+@_without_cyclic_gc
 def list_command(
     workspace: Path | None = WORKSPACE,
     mode: str | None = MODE,
@@ -199,6 +232,7 @@ def _short(ref: str) -> str:
 
 
 @app.command("show")
+@_without_cyclic_gc
 def show_command(
     name: str = typer.Argument(
         help="Entity to show: 'name' or 'kind:name', e.g. touchpoint:crm-order-to-hub."
@@ -267,6 +301,7 @@ def _plain(value: object) -> str:
 
 
 @app.command("report")
+@_without_cyclic_gc
 def report_command(
     workspace: Path | None = WORKSPACE,
     output_format: str = typer.Option(
@@ -299,6 +334,7 @@ def report_command(
 
 
 @app.command("graph")
+@_without_cyclic_gc
 def graph_command(
     workspace: Path | None = WORKSPACE,
     output_format: str = typer.Option(
