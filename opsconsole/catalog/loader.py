@@ -8,7 +8,9 @@ took about half of the load time of a 5,000-touchpoint catalog.
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -28,6 +30,8 @@ from yaml.events import (
 )
 
 JsonPath = tuple[str | int, ...]
+# The line table a builder fills, or None when only values are wanted.
+_Lines = dict[JsonPath, int] | None
 
 # libyaml parses about ten times faster than the pure-Python parser; both keep marks.
 _PARSER: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -48,6 +52,10 @@ class Document:
     data: Any
     file: str
     lines: dict[JsonPath, int] = field(default_factory=dict)
+    # Reads the full line table on first use, for a document loaded with its start line only.
+    read_lines: Callable[[], dict[JsonPath, int]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     @property
     def line(self) -> int:
@@ -56,6 +64,8 @@ class Document:
 
     def line_of(self, path: JsonPath) -> int:
         """Line of `path`, or of its nearest ancestor that exists in the file."""
+        if self.read_lines is not None:
+            self.lines, self.read_lines = self.read_lines(), None
         while path not in self.lines and path:
             path = path[:-1]
         return self.lines.get(path, self.line)
@@ -83,7 +93,7 @@ def load_documents(paths: list[Path], root: Path) -> tuple[list[Document], list[
     for path in paths:
         name = _display_name(path, root)
         try:
-            documents.extend(parse_text(path.read_text(encoding="utf-8"), name))
+            documents.extend(_parse_without_lines(path.read_text(encoding="utf-8"), name))
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark else 1
@@ -99,6 +109,20 @@ def parse_text(text: str, file: str) -> Iterator[Document]:
     Raises:
         yaml.MarkedYAMLError: the text is not valid YAML; documents before the error are yielded.
     """
+    for data, lines in _parse(text, with_lines=True):
+        yield Document(data, file, lines)
+
+
+def _parse_without_lines(text: str, file: str) -> Iterator[Document]:
+    # Most documents never need a line below their start, and recording every path's line is
+    # a quarter of the parse. A document that needs one parses its file again, once.
+    source = _LineSource(text)
+    for index, (data, lines) in enumerate(_parse(text, with_lines=False)):
+        yield Document(data, file, lines, functools.partial(source.lines, index))
+
+
+def _parse(text: str, *, with_lines: bool) -> Iterator[tuple[Any, dict[JsonPath, int]]]:
+    # Each document comes with its line table, or with its start line only.
     parser = _PARSER(text)
     try:
         next_event = parser.get_event
@@ -106,11 +130,29 @@ def parse_text(text: str, file: str) -> Iterator[Document]:
         while isinstance(next_event(), DocumentStartEvent):
             root = next_event()
             lines: dict[JsonPath, int] = {(): root.start_mark.line + 1}
-            data = _DocumentBuilder(next_event).node(root, (), lines)
+            builder = _DocumentBuilder(next_event)
+            data = builder.node(root, (), lines if with_lines else None)
             next_event()  # the document end
-            yield Document(data, file, lines)
+            yield data, lines
     finally:
         parser.dispose()
+
+
+class _LineSource:
+    """The text of a catalog file, parsed again for line tables when a document needs one."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._tables: list[dict[JsonPath, int]] | None = None
+
+    def lines(self, index: int) -> dict[JsonPath, int]:
+        """Return the line table of the file's document number `index` (from 0)."""
+        if self._tables is None:
+            self._tables = []
+            # The first parse stopped at the same error, after the same documents.
+            with contextlib.suppress(yaml.MarkedYAMLError):
+                self._tables.extend(lines for _, lines in _parse(self._text, with_lines=True))
+        return self._tables[index]
 
 
 class _Anchored(NamedTuple):
@@ -133,15 +175,15 @@ class _DocumentBuilder:
         self._next_event = next_event
         self._anchors: dict[str, _Anchored] = {}
 
-    def node(self, event: Any, path: JsonPath, lines: dict[JsonPath, int]) -> Any:
-        """Build the value that starts with `event`, recording lines under `path`."""
+    def node(self, event: Any, path: JsonPath, lines: _Lines) -> Any:
+        """Build the value that starts with `event`, recording lines under `path` if asked."""
         if isinstance(event, AliasEvent):
             return self._alias(event, path, lines)
         if event.anchor is not None:
             return self._anchor(event, path, lines)
         return self._value(event, path, lines)
 
-    def _value(self, event: Any, path: JsonPath, lines: dict[JsonPath, int]) -> Any:
+    def _value(self, event: Any, path: JsonPath, lines: _Lines) -> Any:
         kind = event.__class__
         if kind is ScalarEvent:
             return _scalar(event)
@@ -151,20 +193,18 @@ class _DocumentBuilder:
             return self._sequence(path, lines)
         raise AssertionError(f"unexpected {event} inside a YAML document")
 
-    def _mapping(self, path: JsonPath, lines: dict[JsonPath, int]) -> dict[str, Any]:
+    def _mapping(self, path: JsonPath, lines: _Lines) -> dict[str, Any]:
         result: dict[str, Any] = {}
         next_event = self._next_event
+        child = path
         while (event := next_event()).__class__ is not MappingEndEvent:
             # Plain keys and values are the common case: handle them here, with fewer calls.
-            if _is_plain(event):
-                key = _plain_key(event.value)
-                line = event.start_mark.line + 1
-            else:
-                key, line = self._key(event), self._line(event)
-            child = (*path, key)
-            # Record the key's line, not the value's. A block collection starts on the line
-            # after its key, and authors look for the key.
-            lines[child] = line
+            key = _plain_key(event.value) if _is_plain(event) else self._key(event)
+            if lines is not None:
+                child = (*path, key)
+                # Record the key's line, not the value's. A block collection starts on the line
+                # after its key, and authors look for the key.
+                lines[child] = self._line(event)
             value = next_event()
             if value.__class__ is ScalarEvent and value.anchor is None and value.tag is None:
                 result[key] = _plain_scalar(value.value) if value.implicit[0] else value.value
@@ -172,12 +212,14 @@ class _DocumentBuilder:
                 result[key] = self.node(value, child, lines)
         return result
 
-    def _sequence(self, path: JsonPath, lines: dict[JsonPath, int]) -> list[Any]:
+    def _sequence(self, path: JsonPath, lines: _Lines) -> list[Any]:
         items: list[Any] = []
         next_event = self._next_event
+        child = path
         while (event := next_event()).__class__ is not SequenceEndEvent:
-            child = (*path, len(items))
-            lines[child] = self._line(event)
+            if lines is not None:
+                child = (*path, len(items))
+                lines[child] = self._line(event)
             items.append(self.node(event, child, lines))
         return items
 
@@ -185,7 +227,7 @@ class _DocumentBuilder:
         if event.__class__ is ScalarEvent and event.anchor is None:
             return str(_scalar(event))
         # A key that is a list or a mapping has no JSON path; its own lines are not kept.
-        key = self.node(event, (), {})
+        key = self.node(event, (), None)
         return "?" if isinstance(key, (dict, list)) else str(key)
 
     def _line(self, event: Any) -> int:
@@ -194,7 +236,7 @@ class _DocumentBuilder:
         line: int = event.start_mark.line + 1
         return line
 
-    def _anchor(self, event: Any, path: JsonPath, lines: dict[JsonPath, int]) -> Any:
+    def _anchor(self, event: Any, path: JsonPath, lines: _Lines) -> Any:
         anchor = event.anchor
         if anchor in self._anchors:
             first = self._anchors[anchor].line
@@ -202,19 +244,21 @@ class _DocumentBuilder:
                 problem=f"found duplicate anchor {anchor!r}, first defined on line {first}",
                 problem_mark=event.start_mark,
             )
-        inner: dict[JsonPath, int] = {}
+        inner: _Lines = {} if lines is not None else None
         value = self._value(event, (), inner)
-        self._anchors[anchor] = _Anchored(value, event.start_mark.line + 1, inner)
-        _graft(inner, path, lines)
+        self._anchors[anchor] = _Anchored(value, event.start_mark.line + 1, inner or {})
+        if lines is not None:
+            _graft(self._anchors[anchor].lines, path, lines)
         return value
 
-    def _alias(self, event: Any, path: JsonPath, lines: dict[JsonPath, int]) -> Any:
+    def _alias(self, event: Any, path: JsonPath, lines: _Lines) -> Any:
         anchored = self._anchors.get(event.anchor)
         if anchored is None:
             raise ComposerError(
-                None, None, f"found undefined alias {event.anchor!r}", event.start_mark
+                problem=f"found undefined alias {event.anchor!r}", problem_mark=event.start_mark
             )
-        _graft(anchored.lines, path, lines)
+        if lines is not None:
+            _graft(anchored.lines, path, lines)
         # A copy, as if the text were repeated: checks and reports may not share one object.
         return copy.deepcopy(anchored.value)
 

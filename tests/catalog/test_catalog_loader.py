@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import yaml
 
-from opsconsole.catalog.loader import Document, parse_text
+from opsconsole.catalog.loader import Document, load_documents, parse_text
 
 TOUCHPOINTS = """\
 # two touchpoints in one file
@@ -127,3 +129,25 @@ def test_documents_before_yaml_error_kept() -> None:
         documents.extend(parse_text("a: 1\n---\nb: [\n", "catalog/test.yaml"))
 
     assert [document.data for document in documents] == [{"a": 1}]
+
+
+def test_loaded_documents_read_lines_on_demand(tmp_path: Path) -> None:
+    # load_documents keeps only start lines and parses a file again when a finding needs a
+    # deeper line: the lines must be the ones parse_text records.
+    (tmp_path / "touchpoints.yaml").write_text(TOUCHPOINTS + "---\nbroken: [\n", "utf-8")
+    paths: list[tuple[str | int, ...]] = [
+        ("spec",),
+        ("spec", "objects", 1),
+        ("metadata", "name"),
+        ("spec", "kpis", 0, "name"),
+    ]
+
+    loaded, [problem] = load_documents([tmp_path / "touchpoints.yaml"], tmp_path)
+    parsed = _documents(TOUCHPOINTS)
+
+    assert problem.line == 23
+    assert [document.line for document in loaded] == [2, 14]
+    for lazy, eager in zip(loaded, parsed, strict=True):
+        for path in paths:
+            assert lazy.line_of(path) == eager.line_of(path)
+        assert lazy.lines == eager.lines
