@@ -18,13 +18,10 @@ from opsconsole.catalog.catalog import LoadResult, load_catalog
 from opsconsole.catalog.findings import RULES, Finding
 from opsconsole.catalog.gc import gc_paused
 from opsconsole.catalog.graph import CRITICALITY_COLOURS, build_graph, to_dot, to_mermaid
-from opsconsole.catalog.inventory import build_report
 from opsconsole.catalog.model import CRITICALITIES, MODES, Entity, EntityRef, Touchpoint
 from opsconsole.catalog.query import TouchpointFilter, select
-from opsconsole.catalog.render import render_csv, render_html, render_json, render_markdown
 from opsconsole.catalog.rules import validate
 from opsconsole.catalog.schema import entity_schema
-from opsconsole.catalog.svg import render_svg
 from opsconsole.cli import catalog_import
 from opsconsole.errors import ConfigError
 from opsconsole.workspace import find_workspace
@@ -318,6 +315,11 @@ def report_command(
     fan-out, each object's system of record and flows, and point-to-point touchpoints to retire.
     CSV holds the inventory rows only.
     """
+    # Imported here: the report's models and renderers are not needed by the other commands.
+    from opsconsole.catalog.inventory import build_report
+    from opsconsole.catalog.render import render_csv, render_html, render_json, render_markdown
+    from opsconsole.catalog.svg import render_svg
+
     result, findings = _load(workspace)
     report = build_report(result.catalog, findings)
     renderers = {
@@ -352,6 +354,8 @@ def graph_command(
     Edges are coloured by criticality: red critical, orange high, blue medium, grey low. SVG is
     drawn by opsconsole itself and needs neither Graphviz nor a network connection.
     """
+    from opsconsole.catalog.svg import render_svg
+
     conditions = _filter_options(mode, criticality, system, owner, obj)
     result = load_catalog(find_workspace(workspace).root)
     graph = build_graph(result.catalog, select(result.catalog.touchpoints, conditions))
