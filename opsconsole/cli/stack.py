@@ -12,6 +12,7 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,15 @@ from opsconsole.workspace import find_workspace
 
 if TYPE_CHECKING:
     from opsconsole.stack import StackInfo
+
+
+class LogLevel(StrEnum):
+    """Log levels `up` accepts."""
+
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
 
 
 def register(app: typer.Typer) -> None:
@@ -63,13 +73,14 @@ def demo(
     Everything runs in this process on free loopback ports with SQLite. The exit status is 0
     only when every order met every assertion of the scenario.
     """
-    from opsconsole.cli._synthetic_view import print_summary, progress_bar
+    from opsconsole.cli._synthetic_view import print_summary, progress_bar, report_console
     from opsconsole.cli.synthetic import run_embedded_batch
     from opsconsole.stack import EmbeddedStack, StackOptions
+    from opsconsole.synthetic.model import load_scenario
 
     configure_logging("WARNING")
-    console = Console()
-    scenario_path = scenario or _default_scenario()
+    console = report_console()
+    loaded = load_scenario(scenario or _default_scenario())
     with _state_folder(state_dir) as folder:
         options = StackOptions(state_dir=folder, engine_port=0, crm_port=0, erp_port=0)
         console.print(f"Starting the engine and the sandboxes (state in {folder}) ...")
@@ -78,7 +89,7 @@ def demo(
             _print_urls(console, stack.info)
             with progress_bar(console, orders, "lead-to-cash") as on_event:
                 summary = run_embedded_batch(
-                    stack, scenario_path, orders, concurrency, on_event, json_file, junit_file
+                    stack, loaded, orders, concurrency, on_event, json_file, junit_file
                 )
             engine_stats = stack.engine_stats()
         print_summary(console, summary, engine_stats)
@@ -87,10 +98,27 @@ def demo(
 
 
 def up(
-    host: str = typer.Option(DEFAULT_HOST, help="Loopback address to listen on."),
-    engine_port: int = typer.Option(DEFAULT_ENGINE_PORT, help="Port of the engine (http)."),
-    crm_port: int = typer.Option(DEFAULT_CRM_PORT, help="Port of the CRM sandbox (https)."),
-    erp_port: int = typer.Option(DEFAULT_ERP_PORT, help="Port of the ERP sandbox (http)."),
+    host: str = typer.Option(
+        DEFAULT_HOST, help="Loopback address to listen on (127.0.0.1 or ::1); others are rejected."
+    ),
+    engine_port: int = typer.Option(
+        DEFAULT_ENGINE_PORT,
+        min=0,
+        max=65535,
+        help="Port of the engine (http); 0 picks a free port.",
+    ),
+    crm_port: int = typer.Option(
+        DEFAULT_CRM_PORT,
+        min=0,
+        max=65535,
+        help="Port of the CRM sandbox (https); 0 picks a free port.",
+    ),
+    erp_port: int = typer.Option(
+        DEFAULT_ERP_PORT,
+        min=0,
+        max=65535,
+        help="Port of the ERP sandbox (http); 0 picks a free port.",
+    ),
     state_dir: Path | None = typer.Option(
         None,
         "--state-dir",
@@ -103,7 +131,7 @@ def up(
     as_json: bool = typer.Option(
         False, "--json", help="Print one JSON object with URLs and credentials once ready."
     ),
-    log_level: str = typer.Option(
+    log_level: LogLevel = typer.Option(
         "INFO", "--log-level", help="Lowest level of log lines written to standard error."
     ),
 ) -> None:
@@ -123,7 +151,7 @@ def up(
         erp_port=erp_port,
         database_url=database_url,
     )
-    configure_logging(log_level)
+    configure_logging(log_level.value)
     console = Console(stderr=as_json)
     with EmbeddedStack(options) as stack:
         assert stack.info is not None

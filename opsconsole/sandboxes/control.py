@@ -1,4 +1,4 @@
-"""Sandbox-only endpoints shared by every sandbox: fault rules and event delivery counts."""
+"""Sandbox-only endpoints shared by every sandbox: fault rules, delivery counts, request log."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from opsconsole.sandboxes.delivery import DeliveryStats, EventDelivery
 from opsconsole.sandboxes.faults import FaultInjector, FaultRule, FaultState
+from opsconsole.sandboxes.request_log import RequestList, RequestLog
 
 SANDBOX_TAG = "sandbox control (not part of the vendor API)"
 
@@ -33,8 +34,10 @@ class FaultList(BaseModel):
     faults: list[FaultState]
 
 
-def sandbox_router(injector: FaultInjector, delivery: EventDelivery) -> APIRouter:
-    """Return the routes under /sandbox/ for fault injection and delivery counts."""
+def sandbox_router(
+    injector: FaultInjector, delivery: EventDelivery, requests: RequestLog
+) -> APIRouter:
+    """Return the routes under /sandbox/ for fault injection, delivery counts and requests."""
     router = APIRouter(prefix="/sandbox", tags=[SANDBOX_TAG])
 
     @router.get("/deliveries", response_model=DeliveryStats)
@@ -57,6 +60,16 @@ def sandbox_router(injector: FaultInjector, delivery: EventDelivery) -> APIRoute
     def clear_faults() -> None:
         """Remove every fault rule."""
         injector.clear()
+
+    @router.get("/requests", response_model=RequestList)
+    def list_requests() -> RequestList:
+        """List the latest requests with their trace and idempotency headers."""
+        return requests.snapshot()
+
+    @router.delete("/requests", status_code=204)
+    def clear_requests() -> None:
+        """Forget every logged request."""
+        requests.clear()
 
     return router
 
