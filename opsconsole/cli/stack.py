@@ -1,4 +1,9 @@
-"""`opsconsole demo` and `opsconsole up`: the embedded stack."""
+"""`opsconsole demo` and `opsconsole up`: the embedded stack.
+
+The root command imports this module on every run, so the stack, the synthetic runner and
+their web frameworks are imported inside the commands: `opsconsole catalog validate` would
+otherwise spend half a second loading uvicorn and httpx it never uses.
+"""
 
 from __future__ import annotations
 
@@ -10,19 +15,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
-from opsconsole.cli._synthetic_view import print_summary, progress_bar, report_console
-from opsconsole.cli.synthetic import run_embedded_batch
 from opsconsole.errors import WorkspaceError
 from opsconsole.logs import configure_logging
-from opsconsole.stack import EmbeddedStack, StackInfo, StackOptions
-from opsconsole.synthetic.model import load_scenario
-from opsconsole.synthetic.scenarios import LEAD_TO_CASH
 from opsconsole.wire import DEFAULT_CRM_PORT, DEFAULT_ENGINE_PORT, DEFAULT_ERP_PORT, DEFAULT_HOST
 from opsconsole.workspace import find_workspace
+
+if TYPE_CHECKING:
+    from opsconsole.stack import StackInfo
 
 
 class LogLevel(StrEnum):
@@ -70,6 +74,11 @@ def demo(
     Everything runs in this process on free loopback ports with SQLite. The exit status is 0
     only when every order met every assertion of the scenario.
     """
+    from opsconsole.cli._synthetic_view import print_summary, progress_bar, report_console
+    from opsconsole.cli.synthetic import run_embedded_batch
+    from opsconsole.stack import EmbeddedStack, StackOptions
+    from opsconsole.synthetic.model import load_scenario
+
     configure_logging("WARNING")
     console = report_console()
     loaded = load_scenario(scenario or _default_scenario())
@@ -136,6 +145,8 @@ def up(
     Prints each service's URL, the sandbox client credentials and the CA file that the CRM's
     TLS certificate chains to.
     """
+    from opsconsole.stack import EmbeddedStack, StackOptions
+
     folder = state_dir or _default_state_dir()
     options = StackOptions(
         state_dir=folder,
@@ -182,6 +193,8 @@ def _print_urls(console: Console, info: StackInfo, *, credentials: bool = False)
 
 
 def _default_scenario() -> Path:
+    from opsconsole.synthetic.scenarios import LEAD_TO_CASH
+
     try:
         candidate = find_workspace().synthetic_dir / "lead-to-cash.yaml"
     except WorkspaceError:
