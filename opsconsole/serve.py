@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import ssl
 import threading
@@ -60,6 +61,27 @@ class _ThreadServer(uvicorn.Server):
     def install_signal_handlers(self) -> None:
         # Signals belong to the main thread; the owner of the stack handles Ctrl-C.
         pass
+
+
+def require_loopback(host: str, what: str) -> str:
+    """Return `host` when it is a loopback address.
+
+    The servers opsconsole starts have no authentication of their own (the ops API can replay
+    dead letters), so they listen only on 127.0.0.1 or ::1.
+
+    Raises:
+        ConfigError: `host` is a name or a non-loopback address.
+    """
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    if address is None or not address.is_loopback:
+        raise ConfigError(
+            f"--host {host!r} is not a loopback address. {what} listens only on 127.0.0.1 or "
+            "::1; put a reverse proxy with authentication in front of it to expose it."
+        )
+    return host
 
 
 def reserve_port(host: str = "127.0.0.1", port: int = 0, *, name: str = "server") -> socket.socket:

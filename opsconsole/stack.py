@@ -7,15 +7,25 @@ then serves them. The engine starts first so that sandbox events find it.
 
 from __future__ import annotations
 
+import fcntl
+import os
 import secrets
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TextIO
 
 import httpx
 
-from opsconsole.serve import RunningServer, reserve_port, serve_in_thread, url_for
+from opsconsole.errors import ConfigError
+from opsconsole.serve import (
+    RunningServer,
+    require_loopback,
+    reserve_port,
+    serve_in_thread,
+    url_for,
+)
 from opsconsole.synthetic.runner import Target
 from opsconsole.wire import (
     DEFAULT_CRM_PORT,
@@ -106,13 +116,37 @@ class EmbeddedStack:
     options: StackOptions
     servers: list[RunningServer] = field(default_factory=list)
     info: StackInfo | None = None
+    _lock: TextIO | None = None
 
     def start(self) -> StackInfo:
         """Bind every port, then serve the engine, the CRM sandbox and the ERP sandbox.
 
         Raises:
-            ConfigError: a port is taken or a service did not start.
+            ConfigError: the host is not loopback, the state folder is in use, a port is
+                taken, the store cannot be opened or a service did not start.
         """
+        opts = self.options
+        require_loopback(opts.host, "The embedded stack")
+        opts.state_dir.mkdir(parents=True, exist_ok=True)
+        self._lock = _lock_state_dir(opts.state_dir)
+        sockets: list[socket.socket] = []
+        try:
+            for port, name in [
+                (opts.engine_port, "engine"),
+                (opts.crm_port, "CRM sandbox"),
+                (opts.erp_port, "ERP sandbox"),
+            ]:
+                sockets.append(reserve_port(opts.host, port, name=name))
+            return self._serve(*sockets)
+        except BaseException:
+            self.stop()
+            for sock in sockets:
+                sock.close()
+            raise
+
+    def _serve(
+        self, engine_sock: socket.socket, crm_sock: socket.socket, erp_sock: socket.socket
+    ) -> StackInfo:
         from opsconsole.engine.app import create_app as create_engine
         from opsconsole.engine.settings import EngineSettings
         from opsconsole.sandboxes.crm.app import CrmSettings
@@ -122,10 +156,6 @@ class EmbeddedStack:
         from opsconsole.sandboxes.tls import local_tls
 
         opts = self.options
-        opts.state_dir.mkdir(parents=True, exist_ok=True)
-        engine_sock = reserve_port(opts.host, opts.engine_port, name="engine")
-        crm_sock = reserve_port(opts.host, opts.crm_port, name="CRM sandbox")
-        erp_sock = reserve_port(opts.host, opts.erp_port, name="ERP sandbox")
         engine_url = url_for(engine_sock)
         crm_url = url_for(crm_sock, tls=True)
         erp_url = url_for(erp_sock)
@@ -167,15 +197,9 @@ class EmbeddedStack:
                 clients=_client_table(engine_erp, synthetic_erp),
             )
         )
-        try:
-            self.servers.append(serve_in_thread(engine, name="engine", sock=engine_sock))
-            self.servers.append(
-                serve_in_thread(crm, name="CRM sandbox", sock=crm_sock, tls=tls.server)
-            )
-            self.servers.append(serve_in_thread(erp, name="ERP sandbox", sock=erp_sock))
-        except BaseException:
-            self.stop()
-            raise
+        self.servers.append(serve_in_thread(engine, name="engine", sock=engine_sock))
+        self.servers.append(serve_in_thread(crm, name="CRM sandbox", sock=crm_sock, tls=tls.server))
+        self.servers.append(serve_in_thread(erp, name="ERP sandbox", sock=erp_sock))
         self.info = StackInfo(
             engine_url=engine_url,
             crm_url=crm_url,
@@ -196,6 +220,9 @@ class EmbeddedStack:
         """
         while self.servers:
             self.servers.pop(0).stop()
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
 
     def engine_stats(self) -> dict[str, Any]:
         """Return the engine's ops statistics (inbox, outbox, DLQ, duplicates ignored)."""
@@ -217,6 +244,33 @@ class EmbeddedStack:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def _lock_state_dir(state_dir: Path) -> TextIO:
+    """Hold an exclusive lock on the state folder for as long as the stack runs.
+
+    Two engines on one SQLite file would each deliver the other's outbox to their own
+    sandboxes, so a second stack on the same folder is stopped before it starts.
+
+    Raises:
+        ConfigError: another process holds the lock.
+    """
+    handle = (state_dir / "stack.lock").open("a+", encoding="utf-8")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as exc:
+        handle.seek(0)
+        owner = handle.read().strip() or "unknown"
+        handle.close()
+        raise ConfigError(
+            f"State folder {state_dir} is in use by another opsconsole stack (pid {owner}). "
+            "Stop it, or pass --state-dir with another folder."
+        ) from exc
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle
 
 
 def _new_client(client_id: str) -> ClientCredentials:

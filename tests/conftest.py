@@ -14,6 +14,12 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cache_dir_under_tmp(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep the compiled schema check that catalog commands cache out of the user's home."""
+    os.environ["OPSCONSOLE_CACHE_DIR"] = str(tmp_path_factory.mktemp("opsconsole-cache"))
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Print the compatibility suite's agreement rate, which a worker may have recorded."""
     for report in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get(

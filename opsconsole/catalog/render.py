@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
-from html import escape
+from functools import lru_cache
 
 from opsconsole.catalog.inventory import InventoryReport, TouchpointRow
 from opsconsole.catalog.model import CRITICALITIES, IMPACT_CATEGORIES
+
+# The same modes, systems and levels fill thousands of table cells: escape each text once.
+escape = lru_cache(maxsize=8192)(html.escape)
 
 REPORT_FORMATS = ("md", "html", "csv", "json")
 CSV_COLUMNS = (

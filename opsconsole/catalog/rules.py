@@ -204,9 +204,13 @@ def _gaps_of(context: _Context, touchpoint: Touchpoint) -> Iterator[Finding]:
 
 def _files(context: _Context) -> Iterator[Finding]:
     root = context.catalog.root
+    # Thousands of touchpoints name the same few contract and scenario files: check each once.
+    exists: dict[str, bool] = {}
     for entity in context.catalog.entities:
         for path, relative in _file_refs(entity):
-            if not (root / relative).is_file():
+            if relative not in exists:
+                exists[relative] = (root / relative).is_file()
+            if not exists[relative]:
                 yield context.finding(
                     entity,
                     "missing-file",

@@ -16,13 +16,22 @@ EXIT_INPUT_ERROR = 2
 
 
 class ErrorReportingGroup(TyperGroup):
-    """A command group that prints `OpsconsoleError` as a message and exits with status 2."""
+    """A command group that prints input errors as a message and exits with status 2.
+
+    Besides `OpsconsoleError`, it reports file-system errors (a missing file, a folder that
+    cannot be created, a permission denied), whose message already names the path.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except OpsconsoleError as exc:
             report_error(exc)
+            raise typer.Exit(EXIT_INPUT_ERROR) from exc
+        except OSError as exc:
+            if exc.filename is None:
+                raise
+            typer.secho(f"Error: {exc.strerror}: {exc.filename}", err=True, fg=typer.colors.RED)
             raise typer.Exit(EXIT_INPUT_ERROR) from exc
 
 

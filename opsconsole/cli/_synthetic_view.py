@@ -14,6 +14,17 @@ from opsconsole.synthetic.events import RunEvent, TransactionFinished
 from opsconsole.synthetic.report import BatchSummary, Timing
 
 
+def report_console() -> Console:
+    """Return a console for reports, 120 columns wide when output goes to a file or a pipe.
+
+    Rich assumes 80 columns without a terminal, which folds every failure row in CI logs.
+    """
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=max(console.width, 120))
+    return console
+
+
 @contextmanager
 def progress_bar(console: Console, total: int, label: str) -> Iterator[Callable[[RunEvent], None]]:
     """Show a bar that advances as transactions finish; yield the event sink to pass on."""

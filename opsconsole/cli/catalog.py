@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import ParamSpec
 from xml.etree import ElementTree
 
 import typer
@@ -13,14 +16,12 @@ from rich.table import Table
 
 from opsconsole.catalog.catalog import LoadResult, load_catalog
 from opsconsole.catalog.findings import RULES, Finding
+from opsconsole.catalog.gc import gc_paused
 from opsconsole.catalog.graph import CRITICALITY_COLOURS, build_graph, to_dot, to_mermaid
-from opsconsole.catalog.inventory import build_report
 from opsconsole.catalog.model import CRITICALITIES, MODES, Entity, EntityRef, Touchpoint
 from opsconsole.catalog.query import TouchpointFilter, select
-from opsconsole.catalog.render import render_csv, render_html, render_json, render_markdown
 from opsconsole.catalog.rules import validate
 from opsconsole.catalog.schema import entity_schema
-from opsconsole.catalog.svg import render_svg
 from opsconsole.cli import catalog_import
 from opsconsole.errors import ConfigError
 from opsconsole.workspace import find_workspace
@@ -43,6 +44,30 @@ WORKSPACE = typer.Option(
 )
 OUTPUT = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout.")
 
+Params = ParamSpec("Params")
+
+
+def _without_cyclic_gc(command: Callable[Params, None]) -> Callable[Params, None]:
+    """Run `command` with the cyclic garbage collector paused from start to finish.
+
+    Once loading resumes the collector, each later collection rescans every container of the
+    catalog: about 0.5 s of CPU at 5,000 touchpoints. The command's data is freed by reference
+    counting when it returns, before the collector resumes. A `typer.Exit` is raised again
+    outside, so that its traceback does not keep that data alive past the pause.
+    """
+
+    @functools.wraps(command)
+    def run(*args: Params.args, **kwargs: Params.kwargs) -> None:
+        with gc_paused():
+            try:
+                command(*args, **kwargs)
+                return
+            except typer.Exit as stop:
+                exit_code = stop.exit_code
+        raise typer.Exit(exit_code)
+
+    return run
+
 
 def _load(workspace: Path | None) -> tuple[LoadResult, list[Finding]]:
     root = find_workspace(workspace).root
@@ -51,6 +76,7 @@ def _load(workspace: Path | None) -> tuple[LoadResult, list[Finding]]:
 
 
 @app.command("validate")
+@_without_cyclic_gc
 def validate_command(
     workspace: Path | None = WORKSPACE,
     strict: bool = typer.Option(False, "--strict", help="Exit 1 on warnings too, not only errors."),
@@ -79,16 +105,19 @@ def validate_command(
 
 def _print_findings(findings: list[Finding], entity_count: int) -> None:
     console = Console(highlight=False)
-    for finding in findings:
-        colour = "red" if finding.severity == "error" else "yellow"
-        console.print(
-            f"{finding.location}: [{colour}]{finding.severity}[/{colour}] "
-            + escape(f"[{finding.rule}] {finding.message}"),
-            soft_wrap=True,
-        )
+    if findings:
+        # One print for all lines: rich's cost is per call, and a large catalog has hundreds.
+        console.print("\n".join(_finding_markup(finding) for finding in findings), soft_wrap=True)
     errors = sum(1 for finding in findings if finding.severity == "error")
     warnings = len(findings) - errors
     console.print(f"{entity_count} entities checked: {errors} errors, {warnings} warnings.")
+
+
+def _finding_markup(finding: Finding) -> str:
+    colour = "red" if finding.severity == "error" else "yellow"
+    return f"{finding.location}: [{colour}]{finding.severity}[/{colour}] " + escape(
+        f"[{finding.rule}] {finding.message}"
+    )
 
 
 def _junit_xml(findings: list[Finding]) -> str:
@@ -141,6 +170,7 @@ OBJECT = typer.Option(None, "--object", help="Only touchpoints carrying this obj
 
 
 @app.command("list")
+@_without_cyclic_gc
 def list_command(
     workspace: Path | None = WORKSPACE,
     mode: str | None = MODE,
@@ -199,6 +229,7 @@ def _short(ref: str) -> str:
 
 
 @app.command("show")
+@_without_cyclic_gc
 def show_command(
     name: str = typer.Argument(
         help="Entity to show: 'name' or 'kind:name', e.g. touchpoint:crm-order-to-hub."
@@ -267,6 +298,7 @@ def _plain(value: object) -> str:
 
 
 @app.command("report")
+@_without_cyclic_gc
 def report_command(
     workspace: Path | None = WORKSPACE,
     output_format: str = typer.Option(
@@ -283,6 +315,11 @@ def report_command(
     fan-out, each object's system of record and flows, and point-to-point touchpoints to retire.
     CSV holds the inventory rows only.
     """
+    # Imported here: the report's models and renderers are not needed by the other commands.
+    from opsconsole.catalog.inventory import build_report
+    from opsconsole.catalog.render import render_csv, render_html, render_json, render_markdown
+    from opsconsole.catalog.svg import render_svg
+
     result, findings = _load(workspace)
     report = build_report(result.catalog, findings)
     renderers = {
@@ -299,6 +336,7 @@ def report_command(
 
 
 @app.command("graph")
+@_without_cyclic_gc
 def graph_command(
     workspace: Path | None = WORKSPACE,
     output_format: str = typer.Option(
@@ -316,6 +354,8 @@ def graph_command(
     Edges are coloured by criticality: red critical, orange high, blue medium, grey low. SVG is
     drawn by opsconsole itself and needs neither Graphviz nor a network connection.
     """
+    from opsconsole.catalog.svg import render_svg
+
     conditions = _filter_options(mode, criticality, system, owner, obj)
     result = load_catalog(find_workspace(workspace).root)
     graph = build_graph(result.catalog, select(result.catalog.touchpoints, conditions))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import time
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from opsconsole.engine.app import create_app
 from opsconsole.engine.settings import EngineSettings
 from opsconsole.errors import ConfigError, WorkspaceError
 from opsconsole.logs import configure_logging
-from opsconsole.serve import serve_in_thread
+from opsconsole.serve import require_loopback, serve_in_thread
 from opsconsole.store.db import sqlite_url
 from opsconsole.wire import DEFAULT_CRM_PORT, DEFAULT_ENGINE_PORT, DEFAULT_ERP_PORT, DEFAULT_HOST
 from opsconsole.workspace import find_workspace
@@ -93,7 +92,9 @@ def serve(
         max_attempts=max_attempts,
         run_worker=worker,
     )
-    server = serve_in_thread(create_app(settings), name="engine", host=_loopback(host), port=port)
+    server = serve_in_thread(
+        create_app(settings), name="engine", host=require_loopback(host, "The engine"), port=port
+    )
     typer.echo(f"Engine listening on {server.url} (store: {settings.database_url}).")
     typer.echo(f"CRM webhooks: {server.url}/webhooks/crm  ERP events: {server.url}/events/erp")
     try:
@@ -112,19 +113,6 @@ def _settings(**values: object) -> EngineSettings:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"])
         raise ConfigError(f"Engine setting {field!r} is invalid: {first['msg']}.") from exc
-
-
-def _loopback(host: str) -> str:
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        address = None
-    if address is None or not address.is_loopback:
-        raise ConfigError(
-            f"--host {host!r} is not a loopback address. The engine listens only on "
-            "127.0.0.1 or ::1; put a reverse proxy in front of it to expose it."
-        )
-    return host
 
 
 def _default_state_dir() -> Path:

@@ -208,8 +208,17 @@ def _decide(
     record = records.decide(
         _workspace(workspace), review_id, name or _git_user(), comment, approve=approve
     )
+    approver_name = (name or _git_user()).strip()
     verb = "Approved" if approve else "Rejected"
-    typer.echo(f"{verb} {record.id} as {(name or _git_user())}; status is now {record.status}.")
+    typer.echo(f"{verb} {record.id} as {approver_name}; status is now {record.status}.")
+    required = record.required_approvers
+    if approve and required and records.matched_approver(approver_name, required) is None:
+        spellings = ", ".join(records.approver_spellings(required))
+        typer.echo(
+            f"Warning: '{approver_name}' matches no required approver of {record.id}, so this "
+            f"approval is recorded but does not count. Approve as one of: {spellings}.",
+            err=True,
+        )
     if record.status == "open" and record.missing_approvers:
         typer.echo(f"Still waiting for: {', '.join(record.missing_approvers)}.")
 
@@ -218,12 +227,24 @@ def _decide(
 def approve_command(
     review_id: str = typer.Argument(..., help="Review ID to approve."),
     name: str = typer.Option(
-        None, "--name", help="Approver's name; git config user.name if omitted."
+        None,
+        "--name",
+        help=(
+            "Approver's name, recorded as given; git config user.name if omitted. It counts "
+            "for the required approver written the same way or differing only by a missing "
+            "kind prefix: 'order-desk' counts for 'group:order-desk', 'group:team-crm' for "
+            "'team-crm'. A bare name that two approvers share ('group:crm', 'user:crm') "
+            "counts for neither, and another prefix ('user:order-desk') counts for none."
+        ),
     ),
     comment: str = typer.Option("", "--comment", help="Why the change is acceptable."),
     workspace: Path = _WORKSPACE_OPTION,
 ) -> None:
-    """Approve a review. It is approved once every required approver has approved it."""
+    """Approve a review. It is approved once every required approver has approved it.
+
+    An approval by a name that matches no required approver is recorded, and a warning lists
+    the names that would count. With no required approvers, any one approval approves.
+    """
     _decide(review_id, name, comment, workspace, approve=True)
 
 
@@ -231,7 +252,9 @@ def approve_command(
 def reject_command(
     review_id: str = typer.Argument(..., help="Review ID to reject."),
     name: str = typer.Option(
-        None, "--name", help="Reviewer's name; git config user.name if omitted."
+        None,
+        "--name",
+        help="Reviewer's name, recorded as given; git config user.name if omitted.",
     ),
     comment: str = typer.Option("", "--comment", help="What must change before approval."),
     workspace: Path = _WORKSPACE_OPTION,

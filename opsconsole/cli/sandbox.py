@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import time
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from opsconsole.sandboxes.launch import (
     StartedSandbox,
     start_sandbox,
 )
+from opsconsole.serve import require_loopback
 from opsconsole.wire import DEFAULT_ENGINE_PORT, DEFAULT_HOST
 from opsconsole.workspace import find_workspace
 
@@ -64,7 +64,7 @@ def serve(
     """Serve a sandbox on loopback until Ctrl-C, printing its URL and credentials."""
     options = SandboxOptions(
         kind=kind,
-        host=_loopback(host),
+        host=require_loopback(host, "The sandbox"),
         port=DEFAULT_PORTS[kind] if port is None else port,
         engine_url=_engine_url(engine_url),
         state_dir=state_dir or _default_state_dir(),
@@ -80,18 +80,6 @@ def serve(
         typer.echo("Stopping the sandbox.")
     finally:
         started.server.stop()
-
-
-def _loopback(host: str) -> str:
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        address = None
-    if address is None or not address.is_loopback:
-        raise ConfigError(
-            f"--host {host!r} is not a loopback address. Sandboxes listen only on 127.0.0.1 or ::1."
-        )
-    return host
 
 
 def _engine_url(value: str) -> str | None:

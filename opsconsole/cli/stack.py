@@ -1,25 +1,41 @@
-"""`opsconsole demo` and `opsconsole up`: the embedded stack."""
+"""`opsconsole demo` and `opsconsole up`: the embedded stack.
+
+The root command imports this module on every run, so the stack, the synthetic runner and
+their web frameworks are imported inside the commands: `opsconsole catalog validate` would
+otherwise spend half a second loading uvicorn and httpx it never uses.
+"""
 
 from __future__ import annotations
 
 import json
+import signal
 import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
-from opsconsole.cli._synthetic_view import print_summary, progress_bar
-from opsconsole.cli.synthetic import run_embedded_batch
 from opsconsole.errors import WorkspaceError
 from opsconsole.logs import configure_logging
-from opsconsole.stack import EmbeddedStack, StackInfo, StackOptions
-from opsconsole.synthetic.scenarios import LEAD_TO_CASH
 from opsconsole.wire import DEFAULT_CRM_PORT, DEFAULT_ENGINE_PORT, DEFAULT_ERP_PORT, DEFAULT_HOST
 from opsconsole.workspace import find_workspace
+
+if TYPE_CHECKING:
+    from opsconsole.stack import StackInfo
+
+
+class LogLevel(StrEnum):
+    """Log levels `up` accepts."""
+
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
 
 
 def register(app: typer.Typer) -> None:
@@ -58,19 +74,28 @@ def demo(
     Everything runs in this process on free loopback ports with SQLite. The exit status is 0
     only when every order met every assertion of the scenario.
     """
+    from opsconsole.cli._synthetic_view import print_summary, progress_bar, report_console
+    from opsconsole.cli.synthetic import run_embedded_batch
+    from opsconsole.stack import EmbeddedStack, StackOptions
+    from opsconsole.synthetic.model import load_scenario
+
     configure_logging("WARNING")
-    console = Console()
-    scenario_path = scenario or _default_scenario()
+    console = report_console()
+    loaded = load_scenario(scenario or _default_scenario())
     with _state_folder(state_dir) as folder:
         options = StackOptions(state_dir=folder, engine_port=0, crm_port=0, erp_port=0)
         console.print(f"Starting the engine and the sandboxes (state in {folder}) ...")
         with EmbeddedStack(options) as stack:
             assert stack.info is not None
             _print_urls(console, stack.info)
-            with progress_bar(console, orders, "lead-to-cash") as on_event:
-                summary = run_embedded_batch(
-                    stack, scenario_path, orders, concurrency, on_event, json_file, junit_file
-                )
+            try:
+                with progress_bar(console, orders, "lead-to-cash") as on_event:
+                    summary = run_embedded_batch(
+                        stack, loaded, orders, concurrency, on_event, json_file, junit_file
+                    )
+            except KeyboardInterrupt:
+                console.print("Interrupted: stopping the engine and the sandboxes.")
+                raise typer.Exit(130) from None
             engine_stats = stack.engine_stats()
         print_summary(console, summary, engine_stats)
     if not summary.ok:
@@ -78,10 +103,27 @@ def demo(
 
 
 def up(
-    host: str = typer.Option(DEFAULT_HOST, help="Loopback address to listen on."),
-    engine_port: int = typer.Option(DEFAULT_ENGINE_PORT, help="Port of the engine (http)."),
-    crm_port: int = typer.Option(DEFAULT_CRM_PORT, help="Port of the CRM sandbox (https)."),
-    erp_port: int = typer.Option(DEFAULT_ERP_PORT, help="Port of the ERP sandbox (http)."),
+    host: str = typer.Option(
+        DEFAULT_HOST, help="Loopback address to listen on (127.0.0.1 or ::1); others are rejected."
+    ),
+    engine_port: int = typer.Option(
+        DEFAULT_ENGINE_PORT,
+        min=0,
+        max=65535,
+        help="Port of the engine (http); 0 picks a free port.",
+    ),
+    crm_port: int = typer.Option(
+        DEFAULT_CRM_PORT,
+        min=0,
+        max=65535,
+        help="Port of the CRM sandbox (https); 0 picks a free port.",
+    ),
+    erp_port: int = typer.Option(
+        DEFAULT_ERP_PORT,
+        min=0,
+        max=65535,
+        help="Port of the ERP sandbox (http); 0 picks a free port.",
+    ),
     state_dir: Path | None = typer.Option(
         None,
         "--state-dir",
@@ -94,7 +136,7 @@ def up(
     as_json: bool = typer.Option(
         False, "--json", help="Print one JSON object with URLs and credentials once ready."
     ),
-    log_level: str = typer.Option(
+    log_level: LogLevel = typer.Option(
         "INFO", "--log-level", help="Lowest level of log lines written to standard error."
     ),
 ) -> None:
@@ -103,6 +145,8 @@ def up(
     Prints each service's URL, the sandbox client credentials and the CA file that the CRM's
     TLS certificate chains to.
     """
+    from opsconsole.stack import EmbeddedStack, StackOptions
+
     folder = state_dir or _default_state_dir()
     options = StackOptions(
         state_dir=folder,
@@ -112,7 +156,7 @@ def up(
         erp_port=erp_port,
         database_url=database_url,
     )
-    configure_logging(log_level)
+    configure_logging(log_level.value)
     console = Console(stderr=as_json)
     with EmbeddedStack(options) as stack:
         assert stack.info is not None
@@ -121,11 +165,17 @@ def up(
         else:
             _print_urls(console, stack.info, credentials=True)
             console.print("Press Ctrl-C to stop.")
+        # SIGTERM (from a service manager or `kill`) stops the stack the same way as Ctrl-C.
+        signal.signal(signal.SIGTERM, _interrupt)
         try:
             threading.Event().wait()
         except KeyboardInterrupt:
             if not as_json:
                 console.print("Stopping ...")
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _print_urls(console: Console, info: StackInfo, *, credentials: bool = False) -> None:
@@ -143,6 +193,8 @@ def _print_urls(console: Console, info: StackInfo, *, credentials: bool = False)
 
 
 def _default_scenario() -> Path:
+    from opsconsole.synthetic.scenarios import LEAD_TO_CASH
+
     try:
         candidate = find_workspace().synthetic_dir / "lead-to-cash.yaml"
     except WorkspaceError:

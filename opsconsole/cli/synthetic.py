@@ -9,12 +9,12 @@ from typing import Any
 
 import typer
 import yaml
-from rich.console import Console
 
-from opsconsole.cli._synthetic_view import print_summary, progress_bar
+from opsconsole.cli._synthetic_view import print_summary, progress_bar, report_console
 from opsconsole.errors import ConfigError
 from opsconsole.stack import EmbeddedStack, StackOptions
-from opsconsole.synthetic.batch import BatchRun, run_scenario_file
+from opsconsole.synthetic.batch import BatchRun, run_scenario
+from opsconsole.synthetic.model import Scenario, load_scenario
 from opsconsole.synthetic.report import BatchSummary
 from opsconsole.synthetic.runner import EventSink, Target
 
@@ -54,22 +54,24 @@ def run(
     """
     if embedded == (targets_file is not None):
         raise ConfigError("Give exactly one of --targets FILE and --embedded.")
-    console = Console()
+    loaded = load_scenario(scenario)
+    targets = load_targets(targets_file) if targets_file is not None else None
+    console = report_console()
     if embedded:
         with tempfile.TemporaryDirectory(prefix="opsconsole-synthetic-") as folder:
             options = StackOptions(state_dir=Path(folder), engine_port=0, crm_port=0, erp_port=0)
             with EmbeddedStack(options) as stack:
                 with progress_bar(console, count, scenario.stem) as on_event:
                     summary = run_embedded_batch(
-                        stack, scenario, count, concurrency, on_event, json_file, junit_file
+                        stack, loaded, count, concurrency, on_event, json_file, junit_file
                     )
                 stats = stack.engine_stats()
     else:
-        assert targets_file is not None
+        assert targets is not None
         with progress_bar(console, count, scenario.stem) as on_event:
-            batch = run_scenario_file(
-                scenario,
-                load_targets(targets_file),
+            batch = run_scenario(
+                loaded,
+                targets,
                 count=count,
                 concurrency=concurrency,
                 on_event=on_event,
@@ -83,7 +85,7 @@ def run(
 
 def run_embedded_batch(
     stack: EmbeddedStack,
-    scenario: Path,
+    scenario: Scenario,
     count: int,
     concurrency: int,
     on_event: EventSink,
@@ -92,7 +94,7 @@ def run_embedded_batch(
 ) -> BatchSummary:
     """Run `scenario` against a started embedded stack and write the requested reports."""
     assert stack.info is not None
-    batch: BatchRun = run_scenario_file(
+    batch: BatchRun = run_scenario(
         scenario,
         stack.info.synthetic_targets(),
         count=count,
@@ -110,7 +112,8 @@ def load_targets(path: Path) -> dict[str, Target]:
         ConfigError: the file is missing, not a mapping, or a target lacks base_url.
     """
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        with path.open(encoding="utf-8") as stream:
+            raw = yaml.safe_load(stream)
     except FileNotFoundError as exc:
         raise ConfigError(f"Targets file {path} does not exist.") from exc
     except yaml.YAMLError as exc:
@@ -120,9 +123,18 @@ def load_targets(path: Path) -> dict[str, Target]:
     return {name: _target(path, name, spec) for name, spec in raw.items()}
 
 
+_TARGET_KEYS = ("base_url", "client_id", "client_secret", "client_secret_env", "token", "ca_file")
+
+
 def _target(path: Path, name: str, spec: Any) -> Target:
     if not isinstance(spec, dict) or not spec.get("base_url"):
         raise ConfigError(f"Target {name!r} in {path} needs base_url.")
+    unknown = sorted(set(spec) - set(_TARGET_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"Target {name!r} in {path} has unknown keys {', '.join(unknown)}. "
+            f"Known keys: {', '.join(_TARGET_KEYS)}."
+        )
     secret = spec.get("client_secret")
     if spec.get("client_secret_env"):
         secret = os.environ.get(spec["client_secret_env"])

@@ -5,7 +5,8 @@ entity (`kind: Touchpoint`) lists `spec.contracts` as paths or as
 `{schema|openapi|asyncapi|pact: path}` items and names `spec.owner`. A Pact V4 file names
 `consumer.name`, `provider.name` and `interactions[]` with `request`/`response` (HTTP) or
 `contents` (messages). A breaking change affects a pact only when one of its interactions uses
-the changed operation or field, so a removed field no pact reads is reported as safe.
+the changed operation or field, so a removed field no pact reads is reported as safe. A field
+is used only when its exact key path appears in the bodies the change applies to.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from urllib.parse import parse_qs
 
 import yaml
 
-from opsconsole.review.model import Change, Level, Usage
+from opsconsole.review.model import Change, Effect, Level, Usage
 
 _CONTRACT_KEYS = ("schema", "openapi", "asyncapi", "pact", "path")
 _HTTP_METHODS = {"GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE"}
@@ -330,8 +331,39 @@ def _http_uses(change: Change, usage: Usage, interaction: Interaction) -> bool:
 
 
 def _message_uses(change: Change, usage: Usage, interaction: Interaction) -> bool:
-    bodies = [interaction.contents, interaction.request_body, interaction.response_body]
-    return any(body is not None and _field_used(change, body, usage.field) for body in bodies)
+    """Check the exact key paths in the bodies of an interaction no operation ties to the change."""
+    bodies = [b for b in _bodies_for(change, usage, interaction) if b is not None]
+    if change.id in _REQUIRED_RULES:
+        # Without an operation nothing shows that a body is an instance of the schema. So only a
+        # body that contains the field's parent object (a path of two or more steps) can lack it.
+        # NOTE: a new required top-level property therefore never marks an untied pact affected.
+        steps = usage.field
+        return len(steps) > 1 and any(_missing_below_parent(body, steps) for body in bodies)
+    if any(_field_used(change, body, usage.field) for body in bodies):
+        return True
+    sends = usage.part == "schema" and change.effect != Effect.WIDENING
+    return sends and len(usage.field) == 1 and usage.field[0] in interaction.query
+
+
+def _bodies_for(change: Change, usage: Usage, interaction: Interaction) -> list[Any]:
+    """Pick the bodies a change applies to: message contents, plus the side a plain schema breaks.
+
+    A narrowing change to a plain schema breaks the senders of an instance (request bodies). A
+    widening change breaks its readers (response bodies). Message contents may go either way.
+    """
+    if usage.part != "schema":
+        return [interaction.contents]
+    bodies = [interaction.contents]
+    if change.effect != Effect.WIDENING:
+        bodies.append(interaction.request_body)
+    if change.effect != Effect.NARROWING:
+        bodies.append(interaction.response_body)
+    return bodies
+
+
+def _missing_below_parent(body: Any, steps: tuple[str, ...]) -> bool:
+    parents = list(_values_at(body, steps[:-1]))
+    return any(isinstance(p, dict) and steps[-1] not in p for p in parents)
 
 
 def _status_matches(status: str, actual: int) -> bool:

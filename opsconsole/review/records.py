@@ -94,7 +94,7 @@ class ReviewRecord(BaseModel):
 
     @property
     def missing_approvers(self) -> list[str]:
-        given = {a.name for a in self.approvals}
+        given = {matched_approver(a.name, self.required_approvers) for a in self.approvals}
         return [name for name in self.required_approvers if name not in given]
 
     def settle_status(self) -> None:
@@ -105,6 +105,36 @@ class ReviewRecord(BaseModel):
             self.status = "approved"
         else:
             self.status = "open"
+
+
+def matched_approver(name: str, required: list[str]) -> str | None:
+    """Return the required approver that `name` matches, or None when it matches none.
+
+    A name matches an approver written the same way. A name without a kind prefix also matches
+    the one approver whose part after `kind:` it equals (`order-desk` for `group:order-desk`),
+    and a prefixed name matches an approver written without one. A bare name that fits two
+    approvers (`group:crm` and `user:crm`) matches neither, so one approval never counts twice.
+    """
+    if name in required:
+        return name
+    kind, _, bare = name.rpartition(":")
+    candidates = [
+        approver
+        for approver in required
+        if approver.rpartition(":")[2] == bare and (not kind or ":" not in approver)
+    ]
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def approver_spellings(required: list[str]) -> list[str]:
+    """List the names that count for each required approver, for messages and help."""
+    spellings = []
+    for approver in required:
+        bare = approver.rpartition(":")[2]
+        unique = matched_approver(bare, required) == approver
+        spelling = f"'{approver}' (or '{bare}')" if unique and bare != approver else f"'{approver}'"
+        spellings.append(spelling)
+    return spellings
 
 
 def now_text() -> str:

@@ -3,7 +3,9 @@
 `crm` serves a subset of the Salesforce REST API over HTTPS with a local CA (`tls`), and
 `erp` a subset of the NetSuite REST record API. Both keep their records in memory, send a
 signed CloudEvent for each committed change to the engine (`delivery`), and offer
-sandbox-only endpoints under /sandbox/ for fault injection (`faults`) and delivery counts.
+sandbox-only endpoints under /sandbox/ for fault injection (`faults`), delivery counts, and a
+bounded log of answered requests with their correlation, trace and idempotency headers
+(`request_log`).
 
 Where they knowingly differ from the real services:
 

@@ -1,4 +1,4 @@
-"""Sandbox-only endpoints shared by every sandbox: fault rules and event delivery counts."""
+"""Sandbox-only endpoints shared by every sandbox: fault rules, delivery counts, request log."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from opsconsole.sandboxes.delivery import DeliveryStats, EventDelivery
 from opsconsole.sandboxes.faults import FaultInjector, FaultRule, FaultState
+from opsconsole.sandboxes.request_log import RequestList, RequestLog
 
 SANDBOX_TAG = "sandbox control (not part of the vendor API)"
 
@@ -36,9 +37,10 @@ class FaultList(BaseModel):
 def sandbox_router(
     injector: FaultInjector,
     delivery: EventDelivery,
+    requests: RequestLog,
     bad_request: dict[str, Any] | None = None,
 ) -> APIRouter:
-    """Return the routes under /sandbox/ for fault injection and delivery counts.
+    """Return the routes under /sandbox/ for fault injection, delivery counts and requests.
 
     `bad_request` documents the 400 the app answers for a body it cannot parse, in the
     error format of the system it imitates.
@@ -66,6 +68,16 @@ def sandbox_router(
     def clear_faults() -> None:
         """Remove every fault rule."""
         injector.clear()
+
+    @router.get("/requests", response_model=RequestList)
+    def list_requests() -> RequestList:
+        """List the latest requests with their trace and idempotency headers."""
+        return requests.snapshot()
+
+    @router.delete("/requests", status_code=204)
+    def clear_requests() -> None:
+        """Forget every logged request."""
+        requests.clear()
 
     return router
 

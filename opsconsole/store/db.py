@@ -9,8 +9,10 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlmodel import Session, SQLModel, create_engine
 
+from opsconsole.errors import ConfigError
 from opsconsole.store import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -28,15 +30,29 @@ def create_store_engine(url: str, *, schema: str | None = None, **kwargs: Any) -
     concurrent writers wait for each other instead of failing on a lock upgrade. On
     PostgreSQL, `schema` puts every table in that schema (created when missing).
     """
-    backend = make_url(url).get_backend_name()
-    if backend == "sqlite":
-        engine = _sqlite_engine(url, **kwargs)
-    elif backend == "postgresql":
-        engine = _postgresql_engine(url, schema, **kwargs)
-    else:
-        engine = create_engine(url, **kwargs)
-    SQLModel.metadata.create_all(engine)
+    try:
+        backend = make_url(url).get_backend_name()
+        if backend == "sqlite":
+            engine = _sqlite_engine(url, **kwargs)
+        elif backend == "postgresql":
+            engine = _postgresql_engine(url, schema, **kwargs)
+        else:
+            engine = create_engine(url, **kwargs)
+        SQLModel.metadata.create_all(engine)
+    except (SQLAlchemyError, OSError) as exc:
+        raise ConfigError(
+            f"Cannot open the store at {_masked(url)}: {exc.__class__.__name__}: "
+            f"{str(exc).splitlines()[0]}. Check --database-url: a SQLAlchemy URL such as "
+            "sqlite:///state/engine.sqlite or postgresql+psycopg://user@127.0.0.1:5432/db."
+        ) from exc
     return engine
+
+
+def _masked(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return repr(url)
 
 
 def _sqlite_engine(url: str, **kwargs: Any) -> Engine:

@@ -44,7 +44,26 @@ def run_scenario_file(
         ScenarioError: the file is invalid or a step refers to something undefined.
         ConfigError: a target is missing or refuses its credentials.
     """
-    scenario = load_scenario(path)
+    return run_scenario(
+        load_scenario(path),
+        targets,
+        count=count,
+        concurrency=concurrency,
+        on_event=on_event,
+        variables=variables,
+    )
+
+
+def run_scenario(
+    scenario: Scenario,
+    targets: Mapping[str, Target],
+    *,
+    count: int = 1,
+    concurrency: int = 1,
+    on_event: EventSink | None = None,
+    variables: Mapping[str, Any] | None = None,
+) -> BatchRun:
+    """Run an already loaded scenario `count` times against `targets`."""
     started = time.perf_counter()
     with ScenarioRunner(scenario, targets, on_event=on_event, variables=variables) as runner:
         results = runner.run_batch(count, concurrency)

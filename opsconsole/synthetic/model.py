@@ -11,11 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
+import jsonpath
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
 from opsconsole.errors import FieldError, ScenarioError
+from opsconsole.synthetic.templating import placeholders
 
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
 
@@ -144,7 +146,8 @@ def load_scenario(path: Path) -> Scenario:
             error lists each invalid field.
     """
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        with path.open(encoding="utf-8") as stream:
+            raw = yaml.safe_load(stream)
     except FileNotFoundError as exc:
         raise ScenarioError(f"Scenario file {path} does not exist.") from exc
     except yaml.YAMLError as exc:
@@ -173,3 +176,53 @@ class _InvalidScenario(ScenarioError):
         lines = "; ".join(f"{e.path or '(root)'}: {e.message}" for e in errors)
         super().__init__(f"Scenario {source} is invalid: {lines}")
         self.errors = errors
+
+
+BUILTIN_VARIABLES = frozenset({"run_id", "index", "correlation_id", "today", "now"})
+
+
+def check_references(scenario: Scenario, extra: frozenset[str] = frozenset()) -> None:
+    """Check before any request is sent that every placeholder and JSONPath can work.
+
+    A step may use built-in variables, the scenario's variables, values given by the caller
+    and values extracted by earlier steps; cleanup steps may use any extracted value, because
+    a cleanup step whose values were never extracted is skipped.
+
+    Raises:
+        ScenarioError: a placeholder names nothing defined before it, or a JSONPath is invalid.
+    """
+    defined = set(BUILTIN_VARIABLES | extra)
+    for name, template in scenario.variables.items():
+        _check_names(f"variables.{name}", placeholders(template), defined)
+        defined.add(name)
+    for step in scenario.steps:
+        _check_step(step, defined)
+        defined.update(step.extract)
+    extracted = {name for step in scenario.steps for name in step.extract}
+    for step in scenario.cleanup:
+        _check_step(step, defined | extracted)
+
+
+def _check_step(step: Step, defined: set[str]) -> None:
+    request = step.request
+    used = placeholders([request.path, request.params, request.headers, request.json_body])
+    used |= placeholders(list(step.expect.body.values()))
+    _check_names(f"step {step.name!r}", used, defined)
+    paths = [*step.extract.values(), *step.expect.body, *filter(None, [step.record_count])]
+    for path in paths:
+        try:
+            jsonpath.compile(path)
+        except jsonpath.JSONPathError as exc:
+            raise ScenarioError(
+                f"Step {step.name!r} has an invalid JSONPath {path!r}: {exc}"
+            ) from exc
+
+
+def _check_names(where: str, used: set[str], defined: set[str]) -> None:
+    missing = sorted(used - defined)
+    if missing:
+        names = ", ".join(f"{{{{ {name} }}}}" for name in missing)
+        raise ScenarioError(
+            f"{where} uses {names}, which is not defined before it. Define it under "
+            f"variables or extract it in an earlier step (defined: {', '.join(sorted(defined))})."
+        )

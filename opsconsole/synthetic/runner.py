@@ -26,7 +26,7 @@ from opsconsole.synthetic.events import (
     TransactionFinished,
     TransactionStarted,
 )
-from opsconsole.synthetic.model import Expectation, Scenario, Step
+from opsconsole.synthetic.model import Expectation, Scenario, Step, check_references
 from opsconsole.synthetic.templating import render
 from opsconsole.wire import CORRELATION_HEADER, TRACEPARENT_HEADER, child_traceparent
 
@@ -121,7 +121,7 @@ class _Clients:
         if missing:
             raise ConfigError(
                 f"Scenario {scenario.name!r} needs targets {', '.join(missing)}, which were not "
-                f"given. Pass --target NAME=URL for each, or a targets file."
+                f"given. Add an entry for each to the targets file (--targets FILE)."
             )
         self._scenario = scenario
         self._targets = targets
@@ -133,9 +133,7 @@ class _Clients:
         with self._lock:
             if name not in self._clients:
                 target = self._targets[name]
-                verify: Any = (
-                    ssl.create_default_context(cafile=target.ca_file) if target.ca_file else True
-                )
+                verify: Any = _verify(name, target.ca_file)
                 self._clients[name] = httpx.Client(
                     base_url=target.base_url, verify=verify, trust_env=False
                 )
@@ -170,7 +168,14 @@ class _Clients:
             "client_id": target.client_id,
             "client_secret": target.client_secret,
         }
-        response = self.client(name).post(defaults.token_path, data=form)
+        try:
+            response = self.client(name).post(defaults.token_path, data=form)
+        except httpx.HTTPError as exc:
+            raise ConfigError(
+                f"Target {name!r} could not be reached for a token at "
+                f"{target.base_url.rstrip('/')}{defaults.token_path}: {type(exc).__name__}: "
+                f"{exc}. Check its base_url and ca_file, and that it is running."
+            ) from exc
         if response.status_code != 200:
             raise ConfigError(
                 f"Target {name!r} refused the client credentials "
@@ -178,9 +183,27 @@ class _Clients:
             )
         return str(response.json()["access_token"])
 
+    def preflight(self) -> None:
+        """Open every target and fetch its token, so a bad target fails before any write."""
+        for name in self._scenario.targets:
+            self.client(name)
+            self.auth_headers(name)
+
     def close(self) -> None:
         for client in self._clients.values():
             client.close()
+
+
+def _verify(name: str, ca_file: str | None) -> Any:
+    if not ca_file:
+        return True
+    try:
+        return ssl.create_default_context(cafile=ca_file)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(
+            f"Target {name!r} has ca_file {ca_file!r}, which cannot be read as PEM "
+            f"certificates: {exc}. Point ca_file at the CA bundle that signed its certificate."
+        ) from exc
 
 
 class ScenarioRunner:
@@ -199,6 +222,8 @@ class ScenarioRunner:
         self._on_event = on_event or (lambda event: None)
         self._extra_variables = dict(variables or {})
         self._event_lock = threading.Lock()
+        self._checked = False
+        check_references(scenario, frozenset(self._extra_variables))
 
     def __enter__(self) -> ScenarioRunner:
         return self
@@ -212,11 +237,24 @@ class ScenarioRunner:
             raise ConfigError(f"The number of transactions must be at least 1, not {count}.")
         if concurrency < 1:
             raise ConfigError(f"Concurrency must be at least 1, not {concurrency}.")
+        self.preflight()
         with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="synthetic") as pool:
             return list(pool.map(self.run_transaction, range(count)))
 
+    def preflight(self) -> None:
+        """Reach every target and fetch its token once, before the first transaction writes.
+
+        Raises:
+            ConfigError: a target cannot be reached, its CA file is unreadable or it rejects
+                the credentials.
+        """
+        if not self._checked:
+            self._clients.preflight()
+            self._checked = True
+
     def run_transaction(self, index: int = 0) -> TransactionResult:
         """Run every step once, then every cleanup step, whatever happened before."""
+        self.preflight()
         correlation_id = str(uuid.uuid4())
         result = TransactionResult(index=index, correlation_id=correlation_id)
         result.variables = self._initial_variables(index, correlation_id)

@@ -44,3 +44,14 @@ def _lookup(name: str, variables: Mapping[str, Any], where: str) -> Any:
             f"Define it under variables or extract it in an earlier step (defined: {known})."
         )
     return variables[name]
+
+
+def placeholders(value: Any) -> set[str]:
+    """Return the variable names that `value` refers to, recursing into lists and mappings."""
+    if isinstance(value, str):
+        return set(_PLACEHOLDER.findall(value))
+    if isinstance(value, list):
+        return {name for item in value for name in placeholders(item)}
+    if isinstance(value, dict):
+        return {name for item in value.values() for name in placeholders(item)}
+    return set()

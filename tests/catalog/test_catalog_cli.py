@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 from xml.etree import ElementTree
@@ -55,6 +56,31 @@ def test_validate_writes_json_and_junit(write_workspace: WriteWorkspace, tmp_pat
     assert code == 1
     assert {item["rule"] for item in json.loads(out)} == {"unresolved-reference", "missing-owner"}
     assert failed == ["unresolved-reference"]
+
+
+def test_validate_prints_one_line_per_finding(write_workspace: WriteWorkspace) -> None:
+    root = write_workspace(touchpoint("lost", target="system:nowhere", owner=None))
+
+    _, out, _ = _run("catalog", "validate", "--workspace", str(root))
+    lines = out.splitlines()
+
+    assert len(lines) == 3
+    assert lines[0].startswith("catalog/touchpoints.yaml:")
+    assert lines[1].startswith("catalog/touchpoints.yaml:")
+    assert lines[2] == "5 entities checked: 1 errors, 1 warnings."
+
+
+def test_commands_resume_garbage_collector(write_workspace: WriteWorkspace) -> None:
+    # The commands pause the cyclic collector while they run (speed); it must come back on
+    # whether the command passes, fails or stops on bad input.
+    root = write_workspace(touchpoint("fine"))
+    codes = [_run("catalog", "validate", "-w", str(root))[0]]
+    codes.append(_run("catalog", "show", "nothing-by-this-name", "-w", str(root))[0])
+    write_workspace(touchpoint("lost", target="system:nowhere"))
+    codes.append(_run("catalog", "validate", "-w", str(root))[0])
+
+    assert codes == [0, 2, 1]
+    assert gc.isenabled()
 
 
 def test_list_filters_by_mode_and_object(write_workspace: WriteWorkspace) -> None:

@@ -58,3 +58,17 @@ def test_targets_file_needs_base_url(tmp_path: Path) -> None:
     path.write_text("crm: {client_id: me}\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="needs base_url"):
         load_targets(path)
+
+
+def test_targets_file_rejects_unknown_keys(tmp_path: Path) -> None:
+    path = tmp_path / "targets.yaml"
+    path.write_text("crm: {base_url: 'x', clientsecret: oops}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="unknown keys clientsecret"):
+        load_targets(path)
+
+
+def test_demo_checks_scenario_before_starting(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demo", "--scenario", str(tmp_path / "nope.yaml")])
+    assert result.exit_code == 2
+    assert "does not exist" in result.output
+    assert "Starting the engine" not in result.output

@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import httpx
+import pytest
 from typer.testing import CliRunner
 
 from opsconsole.cli.main import app
@@ -67,7 +68,8 @@ def test_demo_fails_when_assertions_fail(tmp_path: Path) -> None:
     assert failure["correlation_id"] in result.output
 
 
-def test_up_prints_json_and_stops_on_interrupt(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_up_prints_json_and_stops_on_signal(tmp_path: Path, stop_signal: signal.Signals) -> None:
     command = [
         sys.executable,
         "-m",
@@ -100,7 +102,7 @@ def test_up_prints_json_and_stops_on_interrupt(tmp_path: Path) -> None:
             verify=ssl.create_default_context(cafile=info["crm"]["ca_file"]),
             trust_env=False,
         )
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(stop_signal)
         assert proc.wait(timeout=20) == 0
 
     assert health.json() == {"status": "ok"}

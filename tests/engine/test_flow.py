@@ -1,186 +1,220 @@
-"""The lead-to-cash flow through the engine app, against fake CRM and ERP servers."""
+"""The lead-to-cash flow through the engine app, between the real CRM and ERP sandboxes.
+
+Most tests work in the CRM as a person would and let the sandboxes deliver their events. Some
+cases need an event order the sandboxes never produce: an update before its create, or an
+invoice before its sales order. Those tests deliver the events themselves, built from records
+read through the sandboxes' APIs.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import pytest
-from engine_fakes import ENGINE_USER_ID
 from engine_support import (
-    ACCOUNT_ID,
-    ORDER_ID,
     Harness,
-    account_event,
-    erp_customers,
+    create_account,
+    create_order,
+    crm_event,
+    crm_link,
     erp_event,
-    handled_messages,
-    order_event,
-    seed_account,
-    seed_order,
+    erp_sales_order,
+    handled,
+    outbox_of,
     sync_account,
+    sync_account_by_hand,
+    wait_handled,
     wait_until,
 )
 
 from opsconsole import wire
+from opsconsole.engine.flows import CRM_RECORD_UPDATE, ERP_CUSTOMER_UPSERT, ERP_SALES_ORDER_UPSERT
 
 
 def test_account_becomes_one_linked_erp_customer(harness: Harness) -> None:
-    seed_account(harness)
-    event = account_event()
+    account_id = create_account(harness, wire.new_correlation_id())
 
-    response = harness.post_event("/webhooks/crm", event)
+    erp_id = wait_until(lambda: crm_link(harness, account_id), "the ERP id on the CRM account")
 
-    assert response.status_code == 202
-    wait_until(
-        lambda: harness.crm.records["Account"][ACCOUNT_ID].get("ERP_Customer_Id__c"),
-        "the ERP customer id on the CRM account",
-    )
-    customers = erp_customers(harness)
-    assert len(customers) == 1
-    erp_id, customer = next(iter(customers.items()))
-    assert customer["externalId"] == ACCOUNT_ID
+    customer = harness.erp.record("customer", account_id)
+    assert customer is not None
+    assert customer["id"] == erp_id
+    assert customer["externalId"] == account_id
     assert customer["companyName"] == "Nordwerk AG"
-    assert harness.crm.records["Account"][ACCOUNT_ID]["ERP_Customer_Id__c"] == erp_id
+    assert customer["phone"] == "+49 30 1234"
+    assert harness.erp.count("customer") == 1
     xref = harness.get("/ops/xref", system="erp", object="customer", id=erp_id).json()
-    assert {"system": "crm", "object": "customer", "id": ACCOUNT_ID} in xref["links"]
+    assert {"system": "crm", "object": "customer", "id": account_id} in xref["links"]
 
 
 def test_outbound_calls_carry_trace_and_keys(harness: Harness) -> None:
-    seed_account(harness)
-    event = account_event()
-    assert event.traceparent is not None
-    trace_id = event.traceparent.split("-")[1]
+    correlation_id = wire.new_correlation_id()
+    traceparent = wire.new_traceparent()
+    trace_id = traceparent.split("-")[1]
+    headers = {wire.CORRELATION_HEADER: correlation_id, wire.TRACEPARENT_HEADER: traceparent}
+    created = harness.crm.http.post(
+        "/services/data/v60.0/sobjects/Account", json={"Name": "Nordwerk AG"}, headers=headers
+    )
+    account_id = created.json()["id"]
 
-    harness.post_event("/webhooks/crm", event)
+    erp_id = wait_until(lambda: crm_link(harness, account_id), "the account sync")
 
-    wait_until(lambda: harness.crm.calls("PATCH", ACCOUNT_ID), "the CRM account update")
-    calls = harness.erp.calls("PUT", "/customer/") + harness.crm.calls("PATCH", ACCOUNT_ID)
-    for call in calls:
-        assert call.headers["x-correlation-id"] == event.correlationid
-        parent = call.headers["traceparent"]
-        assert parent.split("-")[1] == trace_id
-        assert parent != event.traceparent
-    erp_key = harness.erp.calls("PUT", "/customer/")[0].headers["idempotency-key"]
-    crm_key = harness.crm.calls("PATCH", ACCOUNT_ID)[0].headers["idempotency-key"]
-    assert erp_key.startswith("customer:")
-    assert erp_key.endswith(":erp.customer.upsert:1")
-    assert ":crm.record.update:" in crm_key
-    assert erp_key.split(":")[1] == crm_key.split(":")[1]
+    (put,) = harness.erp.calls("PUT", "/customer/")
+    (patch,) = harness.crm.calls("PATCH", account_id)
+    for call in (put, patch):
+        assert call["correlation_id"] == correlation_id
+        assert call["traceparent"].split("-")[1] == trace_id
+        assert call["traceparent"] != traceparent
+    canonical_id = harness.get("/ops/xref", system="crm", object="customer", id=account_id)
+    customer_key = f"customer:{canonical_id.json()['canonical_id']}"
+    assert put["idempotency_key"] == f"{customer_key}:{ERP_CUSTOMER_UPSERT}:1"
+    assert patch["idempotency_key"] == f"{customer_key}:{CRM_RECORD_UPDATE}:erp-id-{erp_id}"
+
+
+def test_every_outbound_call_has_its_own_key(harness: Harness) -> None:
+    account = sync_account(harness)
+    order_correlation = wire.new_correlation_id()
+    order_id = create_order(harness, account.account_id, order_correlation)
+    sales_order = erp_sales_order(harness, order_id)
+    wait_until(
+        lambda: harness.crm.record("Order", order_id)["ERP_Sales_Order_Id__c"],
+        "the ERP sales order id on the CRM order",
+    )
+
+    engine_writes = harness.erp.calls("PUT", "/") + harness.crm.calls("PATCH", "/")
+    keys = [call["idempotency_key"] for call in engine_writes if call["idempotency_key"]]
+    assert len(keys) == 4
+    assert len(set(keys)) == 4
+    assert any(key.endswith(f":{ERP_SALES_ORDER_UPSERT}:1") for key in keys)
+    assert any(key.endswith(":crm.record.update:accepted") for key in keys)
+    assert sales_order["externalId"] == order_id
 
 
 def test_echo_of_engine_write_is_ignored(harness: Harness) -> None:
-    seed_account(harness)
-    event = account_event(author=ENGINE_USER_ID, Name="Changed by the engine")
+    account = sync_account(harness)
+
+    (echo,) = wait_handled(harness, account.correlation_id, wire.CRM_ACCOUNT_UPDATED)
+
+    assert echo["status"] == "ignored"
+    assert echo["last_error"] == "Echo of the engine's own CRM write."
+    (patch,) = harness.crm.calls("PATCH", account.account_id)
+    assert patch["correlation_id"] == account.correlation_id
+    assert len(harness.erp.calls("PUT", "/customer/")) == 1
+    (upsert,) = outbox_of(harness, account.correlation_id, ERP_CUSTOMER_UPSERT)
+    assert upsert["status"] == "done"
+
+
+def test_engine_authored_change_is_not_sent(harness: Harness) -> None:
+    account = sync_account(harness)
+    record = harness.crm.record("Account", account.account_id)
+    # The engine's write of the ERP id made it the last author of the record. A name change
+    # by the engine must not travel back to the ERP either.
+    record["Name"] = "Changed by the engine"
+    record["SystemModstamp"] = "2099-01-01T00:00:00.000+0000"
+    event = crm_event("Account", record, wire.CRM_ACCOUNT_UPDATED)
 
     assert harness.post_event("/webhooks/crm", event).status_code == 202
 
-    messages = wait_until(
-        lambda: handled_messages(harness, event.correlationid), "the echo to be handled"
-    )
-    assert messages[0]["status"] == "ignored"
-    assert harness.erp.calls("PUT", "/customer/") == []
+    (message,) = wait_handled(harness, event.correlationid, wire.CRM_ACCOUNT_UPDATED)
+    assert message["status"] == "ignored"
+    assert len(harness.erp.calls("PUT", "/customer/")) == 1
+    customer = harness.erp.record("customer", account.account_id)
+    assert customer is not None
+    assert customer["companyName"] == "Nordwerk AG"
 
 
 def test_activated_order_becomes_erp_sales_order(harness: Harness) -> None:
-    erp_customer_id = sync_account(harness)
-    seed_order(harness)
+    account = sync_account(harness)
 
-    assert harness.post_event("/webhooks/crm", order_event()).status_code == 202
+    order_id = create_order(harness, account.account_id, wire.new_correlation_id())
 
-    orders = wait_until(lambda: harness.erp.records.get("salesOrder"), "the ERP sales order")
-    assert len(orders) == 1
-    order = next(iter(orders.values()))
-    assert order["externalId"] == ORDER_ID
-    assert order["entity"] == {"id": erp_customer_id}
-    assert order["item"]["items"] == [
-        {
-            "item": {"refName": "PUMP-200"},
-            "description": "Pump 200",
-            "quantity": 2,
-            "rate": "2615.20",
-            "amount": "5230.40",
-        }
-    ]
+    order = erp_sales_order(harness, order_id)
+    assert order["externalId"] == order_id
+    assert order["entity"]["id"] == account.erp_customer_id
+    (line,) = order["item"]["items"]
+    assert line["item"] == {"refName": "PUMP-200"}
+    assert line["description"] == "Pump 200"
+    assert line["quantity"] == 2
+    assert line["rate"] == "2615.20"
+    assert line["amount"] == 5230.4
+    assert order["total"] == 5230.4
+    assert harness.erp.count("salesOrder") == 1
 
 
 def test_draft_order_is_not_sent(harness: Harness) -> None:
-    event = order_event(status="Draft")
+    account = sync_account(harness)
+    correlation_id = wire.new_correlation_id()
+    fields = {"AccountId": account.account_id, "EffectiveDate": "2026-03-02"}
 
-    harness.post_event("/webhooks/crm", event)
+    order_id = harness.crm.create("Order", fields, correlation_id)
 
-    messages = wait_until(lambda: handled_messages(harness, event.correlationid), "the draft")
-    assert messages[0]["status"] == "ignored"
+    (message,) = wait_handled(harness, correlation_id, wire.CRM_ORDER_CREATED)
+    assert message["status"] == "ignored"
     assert harness.erp.calls("PUT", "salesOrder") == []
+    assert harness.erp.record("salesOrder", order_id) is None
 
 
-def test_order_waits_for_its_customer(harness: Harness) -> None:
-    seed_order(harness)
-    event = order_event()
-    harness.post_event("/webhooks/crm", event)
+def test_order_waits_for_its_customer(harness_factory: Callable[..., Harness]) -> None:
+    # Enough attempts that the customer keeps retrying until the ERP recovers.
+    harness = harness_factory(max_attempts=10_000)
+    harness.erp.add_fault(method="PUT", path_pattern="/customer/", status=503, count=10_000)
+    account_id = create_account(harness, wire.new_correlation_id())
+    correlation_id = wire.new_correlation_id()
+    order_id = create_order(harness, account_id, correlation_id)
     wait_until(
-        lambda: _outbox_failed_with(harness, event.correlationid, "dependency"),
-        "the order to wait for its customer",
+        lambda: any(
+            m["failure_class"] == "dependency"
+            for m in outbox_of(harness, correlation_id, ERP_SALES_ORDER_UPSERT)
+        ),
+        "the sales order to wait for its customer",
     )
     assert harness.erp.calls("PUT", "salesOrder") == []
 
-    sync_account(harness)
+    harness.erp.clear_faults()
 
-    orders = wait_until(lambda: harness.erp.records.get("salesOrder"), "the ERP sales order")
-    assert len(orders) == 1
+    order = erp_sales_order(harness, order_id)
+    assert order["entity"]["id"] == wait_until(lambda: crm_link(harness, account_id), "the link")
+    assert harness.erp.count("salesOrder") == 1
     assert harness.get("/ops/stats").json()["dlq"] == 0
 
 
-def _outbox_failed_with(harness: Harness, correlation_id: str | None, failure: str) -> bool:
-    body = harness.get("/ops/messages", correlation_id=correlation_id).json()
-    return any(message["failure_class"] == failure for message in body["outbox"])
-
-
 def test_erp_events_update_crm_order_and_create_invoice(harness: Harness) -> None:
-    sync_account(harness)
-    seed_order(harness)
-    harness.post_event("/webhooks/crm", order_event())
-    orders = wait_until(lambda: harness.erp.records.get("salesOrder"), "the ERP sales order")
-    erp_order_id = next(iter(orders))
-    accepted = {"id": erp_order_id, "externalId": ORDER_ID, "status": "Pending Fulfillment"}
-
-    harness.post_event(
-        "/events/erp", erp_event(wire.ERP_SALES_ORDER_ACCEPTED, "salesOrder", accepted)
+    account = sync_account(harness)
+    order_id = create_order(harness, account.account_id, wire.new_correlation_id())
+    erp_order_id = erp_sales_order(harness, order_id)["id"]
+    wait_until(
+        lambda: harness.crm.record("Order", order_id)["ERP_Status__c"] == "Pending Fulfillment",
+        "the accepted status on the CRM order",
     )
-    fulfilled = {**accepted, "status": "Pending Billing"}
-    harness.post_event(
-        "/events/erp", erp_event(wire.ERP_SALES_ORDER_FULFILLED, "salesOrder", fulfilled)
-    )
-    invoice = {
-        "id": "77",
-        "externalId": f"INV-{erp_order_id}",
-        "tranId": "INV-2026-0107",
-        "createdFrom": {"id": erp_order_id},
-        "total": 5230.4,
-        "currency": {"refName": "EUR"},
-        "status": "Open",
-        "tranDate": "2026-03-05",
-    }
-    harness.post_event("/events/erp", erp_event(wire.ERP_INVOICE_CREATED, "invoice", invoice))
 
-    invoices = wait_until(lambda: harness.crm.records.get("Invoice__c"), "the CRM invoice")
-    crm_order = harness.crm.records["Order"][ORDER_ID]
-    wait_until(lambda: crm_order.get("ERP_Status__c") == "Pending Billing", "the ERP status")
-    assert crm_order["ERP_Sales_Order_Id__c"] == erp_order_id
-    (crm_invoice,) = invoices.values()
+    harness.erp.control(erp_order_id, "fulfil")
+    wait_until(
+        lambda: harness.crm.record("Order", order_id)["ERP_Status__c"] == "Pending Billing",
+        "the fulfilled status on the CRM order",
+    )
+    invoice = harness.erp.control(erp_order_id, "invoice")
+
+    soql = (
+        "SELECT Id, ERP_Invoice_Id__c, Order__c, Account__c, Amount__c, CurrencyIsoCode, "
+        f"Status__c, InvoiceDate__c FROM Invoice__c WHERE Order__c = '{order_id}'"
+    )
+    (crm_invoice,) = wait_until(lambda: harness.crm.query(soql), "the CRM invoice")
+    assert harness.crm.record("Order", order_id)["ERP_Sales_Order_Id__c"] == erp_order_id
     assert crm_invoice["ERP_Invoice_Id__c"] == f"INV-{erp_order_id}"
-    assert crm_invoice["Order__c"] == ORDER_ID
-    assert crm_invoice["Account__c"] == ACCOUNT_ID
-    assert crm_invoice["Amount__c"] == "5230.40"
+    assert crm_invoice["Order__c"] == order_id
+    assert crm_invoice["Account__c"] == account.account_id
+    assert crm_invoice["Amount__c"] == 5230.4
     assert crm_invoice["CurrencyIsoCode"] == "EUR"
     assert crm_invoice["Status__c"] == "Open"
-    assert crm_invoice["InvoiceDate__c"] == "2026-03-05"
+    assert crm_invoice["InvoiceDate__c"] == invoice["tranDate"][:10]
+    assert harness.get("/ops/stats").json()["dlq"] == 0
 
 
-def test_account_sync_runs_on_postgresql(harness_factory) -> None:  # type: ignore[no-untyped-def]
+def test_account_sync_runs_on_postgresql(harness_factory: Callable[..., Harness]) -> None:
     import uuid
 
     import psycopg
-    import pytest
     from sqlalchemy import create_engine
 
     try:
@@ -191,15 +225,14 @@ def test_account_sync_runs_on_postgresql(harness_factory) -> None:  # type: igno
     schema = f"t_{uuid.uuid4().hex}"
     harness = harness_factory(database_url=url, database_schema=schema)
     try:
-        seed_account(harness)
-        event = account_event(event_id="wh-pg-1")
+        account = sync_account(harness)
+        record = harness.crm.record("Account", account.account_id)
+        event = crm_event("Account", record, wire.CRM_ACCOUNT_UPDATED, event_id="wh-pg-1")
         statuses = [harness.post_event("/webhooks/crm", event).status_code for _ in range(2)]
-        wait_until(
-            lambda: harness.crm.records["Account"][ACCOUNT_ID].get("ERP_Customer_Id__c"),
-            "the account sync on PostgreSQL",
-        )
+        wait_handled(harness, event.correlationid, wire.CRM_ACCOUNT_UPDATED)
         assert statuses == [202, 200]
-        assert len(erp_customers(harness)) == 1
+        assert harness.erp.count("customer") == 1
+        assert harness.get("/ops/stats").json()["duplicates_ignored"] == 1
     finally:
         cleanup = create_engine(url)
         with cleanup.begin() as connection:
@@ -207,32 +240,40 @@ def test_account_sync_runs_on_postgresql(harness_factory) -> None:  # type: igno
         cleanup.dispose()
 
 
-def test_late_create_does_not_undo_update(harness: Harness) -> None:
-    sync_account(harness)
-    seed_order(harness)
-    update = order_event()
-    create = order_event(status="Draft")
-    create.type = wire.CRM_ORDER_CREATED
-    create.data["fields"]["SystemModstamp"] = "2026-03-02T09:00:00.000+0000"
+def test_late_create_does_not_undo_update(harness_factory: Callable[..., Harness]) -> None:
+    harness = harness_factory(crm_events=False)
+    account_id = sync_account_by_hand(harness)
+    fields = {"AccountId": account_id, "EffectiveDate": "2026-03-02", "CurrencyIsoCode": "EUR"}
+    order_id = harness.crm.create("Order", fields)
+    draft = harness.crm.record("Order", order_id)
+    item = {"OrderId": order_id, "Quantity": 1, "UnitPrice": "99.90", "SKU__c": "SEAL-7"}
+    harness.crm.create("OrderItem", item)
+    harness.crm.update("Order", order_id, {"Status": "Activated"})
+    activated = harness.crm.record("Order", order_id)
+    update = crm_event("Order", activated, wire.CRM_ORDER_UPDATED)
+    create = crm_event("Order", draft, wire.CRM_ORDER_CREATED)
 
     harness.post_event("/webhooks/crm", update)
     harness.post_event("/webhooks/crm", create)
 
-    wait_until(lambda: harness.erp.records.get("salesOrder"), "the ERP sales order")
-    messages = wait_until(lambda: handled_messages(harness, create.correlationid), "the create")
-    assert messages[0]["status"] == "ignored"
-    assert len(harness.erp.records["salesOrder"]) == 1
+    order = erp_sales_order(harness, order_id)
+    (message,) = wait_handled(harness, create.correlationid, wire.CRM_ORDER_CREATED)
+    assert message["status"] == "ignored"
+    assert order["externalId"] == order_id
+    assert harness.erp.count("salesOrder") == 1
     assert len(harness.erp.calls("PUT", "salesOrder")) == 1
 
 
 def test_invoice_before_its_order_waits(harness: Harness) -> None:
+    # A fresh ERP sandbox numbers its sales orders from 5001, so the invoice can name the
+    # sales order before it exists.
+    expected_order_id = "5001"
     invoice = {
-        "id": "78",
-        "externalId": "INV-1002",
+        "id": "9001",
+        "externalId": f"INV-{expected_order_id}",
         "tranId": "INV-2026-0108",
-        # The fake ERP numbers records from 1001: the customer, then this sales order.
-        "createdFrom": {"id": "1002"},
-        "total": "99.90",
+        "createdFrom": {"id": expected_order_id},
+        "total": 5230.4,
         "currency": {"refName": "EUR"},
         "status": "Open",
         "tranDate": "2026-03-05",
@@ -242,33 +283,33 @@ def test_invoice_before_its_order_waits(harness: Harness) -> None:
     wait_until(
         lambda: [
             m
-            for m in harness.get("/ops/messages", correlation_id=early.correlationid).json()[
-                "inbox"
-            ]
+            for m in harness.messages(early.correlationid)["inbox"]
             if m["failure_class"] == "dependency" and m["status"] == "pending"
         ],
         "the invoice to wait for its sales order",
     )
 
-    sync_account(harness)
-    seed_order(harness)
-    harness.post_event("/webhooks/crm", order_event())
+    account = sync_account(harness)
+    order_id = create_order(harness, account.account_id, wire.new_correlation_id())
 
-    invoices = wait_until(lambda: harness.crm.records.get("Invoice__c"), "the CRM invoice")
-    (crm_invoice,) = invoices.values()
-    assert crm_invoice["Order__c"] == ORDER_ID
+    assert erp_sales_order(harness, order_id)["id"] == expected_order_id
+    soql = (
+        f"SELECT Id, Order__c, Account__c, Amount__c FROM Invoice__c WHERE Order__c = '{order_id}'"
+    )
+    (crm_invoice,) = wait_until(lambda: harness.crm.query(soql), "the CRM invoice")
+    assert crm_invoice["Account__c"] == account.account_id
+    assert crm_invoice["Amount__c"] == 5230.4
     assert harness.get("/ops/stats").json()["dlq"] == 0
 
 
 def test_logs_carry_the_correlation_id(harness: Harness, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="opsconsole.engine")
-    seed_account(harness)
-    event = account_event()
 
-    harness.post_event("/webhooks/crm", event)
+    account = sync_account(harness)
 
-    wait_until(lambda: handled_messages(harness, event.correlationid), "the event")
+    assert handled(harness, account.correlation_id, wire.CRM_ACCOUNT_CREATED)
     lines = [record.getMessage() for record in caplog.records]
-    tagged = [line for line in lines if f"correlation_id='{event.correlationid}'" in line]
+    tagged = [line for line in lines if f"correlation_id='{account.correlation_id}'" in line]
     assert any("event='event accepted'" in line for line in tagged)
     assert any("event='event handled'" in line for line in tagged)
+    assert any("event='message delivered'" in line for line in tagged)

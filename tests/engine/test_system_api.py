@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
-from engine_support import ACCOUNT_ID, Harness, sync_account, wait_until
+from engine_support import Harness, sync_account, wait_until
 
 from opsconsole import wire
 
@@ -26,8 +26,12 @@ def test_same_key_same_body_replays_stored_response(harness: Harness) -> None:
     assert second.status_code == 201
     assert second.json() == first.json()
     assert second.headers["idempotent-replayed"] == "true"
-    wait_until(lambda: harness.erp.records.get("customer"), "the ERP customer")
-    assert len(harness.erp.records["customer"]) == 1
+    customer = wait_until(
+        lambda: harness.erp.record("customer", first.json()["id"]), "the ERP customer"
+    )
+    assert customer["companyName"] == "Sudhafen KG"
+    assert harness.erp.count("customer") == 1
+    assert len(harness.erp.calls("PUT", "/customer/")) == 1
 
 
 def test_reused_key_with_other_body_rejected(harness: Harness) -> None:
@@ -95,15 +99,15 @@ def test_patch_tells_absent_null_and_empty_apart(harness: Harness) -> None:
 
 
 def test_patch_of_crm_owned_customer_is_refused(harness: Harness) -> None:
-    sync_account(harness)
-    xref = harness.get("/ops/xref", system="crm", object="customer", id=ACCOUNT_ID).json()
+    account_id = sync_account(harness).account_id
+    xref = harness.get("/ops/xref", system="crm", object="customer", id=account_id).json()
 
     response = httpx.patch(
         f"{harness.url}/api/v1/customers/{xref['canonical_id']}", json={"phone": None}
     )
 
     assert response.status_code == 409
-    assert ACCOUNT_ID in response.json()["detail"]
+    assert account_id in response.json()["detail"]
 
 
 def test_unknown_customer_gets_404_problem(harness: Harness) -> None:

@@ -10,17 +10,21 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from engine_support import HUMAN_USER_ID, account_event, make_settings
+from engine_support import ACCOUNT_FIELDS, crm_event, make_settings
 from sqlalchemy import create_engine
 from sqlmodel import Session, select
 
+from opsconsole import wire
 from opsconsole.engine.app import build_state
+from opsconsole.engine.identity import to_18
 from opsconsole.engine.inbox import store_event
 from opsconsole.engine.state import EngineState
 from opsconsole.store.tables import CustomerState, DeadLetter, InboxMessage
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 EVENTS = 30
+ACCOUNT_ID = to_18("0015g00000QxYzA")
+HUMAN_USER_ID = to_18("005000000000777")
 
 
 @pytest.fixture
@@ -64,11 +68,14 @@ def _drain(state: EngineState) -> None:
 def test_two_workers_keep_newest_state(two_engines: tuple[EngineState, EngineState]) -> None:
     first, second = two_engines
     for second_of_minute in range(EVENTS):
-        event = account_event(
-            modified=f"2026-03-02T12:00:{second_of_minute:02d}.000+0000",
-            author=HUMAN_USER_ID,
-            Phone=f"+49 30 {second_of_minute:04d}",
-        )
+        record = {
+            **ACCOUNT_FIELDS,
+            "Id": ACCOUNT_ID,
+            "Phone": f"+49 30 {second_of_minute:04d}",
+            "SystemModstamp": f"2026-03-02T12:00:{second_of_minute:02d}.000+0000",
+            "LastModifiedById": HUMAN_USER_ID,
+        }
+        event = crm_event("Account", record, wire.CRM_ACCOUNT_CREATED)
         store_event(
             first.engine,
             event.model_dump(mode="json", exclude_none=True),

@@ -160,3 +160,56 @@ def test_readers_tolerate_odd_files(tmp_path: Path) -> None:
     assert bare.owner == ""
     [loaded] = consumers.load_pacts(tmp_path)
     assert loaded.interactions[0].request_body == {"id": "1"}
+
+
+def token_pact(consumer: str) -> dict[str, Any]:
+    pact = http_pact(consumer, "POST", "/oauth/token", {"grant_type": "client_credentials"})
+    pact["interactions"][0]["description"] = "a client-credentials token request"
+    pact["interactions"][0]["response"]["body"] = {"status": "activated", "vat": "x"}
+    return pact
+
+
+def test_new_required_field_spares_unrelated_pact(tmp_path: Path) -> None:
+    contract = "contracts/schemas/customer.v1.json"
+    pact_path = "contracts/pacts/erp.json"
+    listed = [{"schema": contract}, {"pact": pact_path}]
+    write(tmp_path / "catalog/erp.yaml", touchpoint("hub-to-erp", "team-erp", listed))
+    write(tmp_path / pact_path, token_pact("sync-engine"))
+    base = {"$schema": D2020, "type": "object", "properties": {"name": {"type": "string"}}}
+    for name in ("qqq_code", "vat_id"):
+        properties = {"name": {"type": "string"}, name: {"type": "string"}}
+        new = {**base, "properties": properties, "required": [name]}
+        [impact] = impacts(tmp_path, contract, base, new)
+        assert impact.change.id == "required-added"
+        assert impact.affected == []
+        assert names(impact.safe) == {"sync-engine", "hub-to-erp"}
+        assert name in impact.safe[0].reason
+
+
+def test_nested_required_field_matches_exact_path(tmp_path: Path) -> None:
+    contract = "contracts/schemas/customer.v1.json"
+    listed = [contract] + [f"contracts/pacts/{name}.json" for name in "abc"]
+    write(tmp_path / "catalog/hub.yaml", touchpoint("customer-hub", "team-hub", listed))
+    request = {"billing_address": {"city": "Lyon"}, "billing_address_zip": "69001"}
+    write(
+        tmp_path / "contracts/pacts/a.json",
+        http_pact("omits-zip", "POST", "/customers", request),
+    )
+    complete = {"billing_address": {"city": "Lyon", "zip": "69001"}}
+    write(
+        tmp_path / "contracts/pacts/b.json",
+        http_pact("sends-zip", "POST", "/customers", complete),
+    )
+    write(
+        tmp_path / "contracts/pacts/c.json",
+        http_pact("other-object", "POST", "/customers", {"shipping_address": {"city": "Lyon"}}),
+    )
+    text = {"type": "string"}
+    address = {"type": "object", "properties": {"city": text, "zip": text}}
+    old = {"$schema": D2020, "type": "object", "properties": {"billing_address": address}}
+    required_zip = {**address, "required": ["zip"]}
+    new = {**old, "properties": {"billing_address": required_zip}}
+    [impact] = impacts(tmp_path, contract, old, new)
+    assert impact.change.id == "required-added"
+    assert names(impact.affected) == {"omits-zip", "customer-hub"}
+    assert names(impact.safe) == {"sends-zip", "other-object"}

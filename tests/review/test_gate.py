@@ -280,3 +280,65 @@ def test_invalid_review_record_is_input_error(repo: Path) -> None:
     result = run(repo, "check", "--base", "main")
     assert result.exit_code == 2
     assert "notes.yaml is invalid at 'title'" in result.output
+
+
+def open_for_group(repo: Path) -> None:
+    """Make a group own the CRM touchpoint and open the review it must approve."""
+    catalog = repo / "catalog" / "touchpoints.yaml"
+    catalog.write_text(TOUCHPOINTS.replace("owner: team-crm", "owner: group:order-desk"))
+    opened = run(repo, "open", "--base", "main", "--title", "Drop total", "--id", "drop-total")
+    assert opened.exit_code == 0, opened.output
+
+
+def test_bare_group_name_approves_for_group(repo: Path) -> None:
+    open_for_group(repo)
+    approved = run(repo, "approve", "drop-total", "--name", "order-desk")
+    assert approved.exit_code == 0, approved.output
+    assert "status is now approved" in approved.stdout
+    assert "Warning" not in approved.stderr
+    assert run(repo, "check", "--base", "main").exit_code == 0
+    shown = json.loads(run(repo, "show", "drop-total", "--json").stdout)
+    assert [a["name"] for a in shown["approvals"]] == ["order-desk"]
+
+
+def test_unmatched_approver_name_warns(repo: Path) -> None:
+    open_for_group(repo)
+    for name in ("sales-desk", "user:order-desk"):
+        result = run(repo, "approve", "drop-total", "--name", name)
+        assert result.exit_code == 0, result.output
+        assert "status is now open" in result.stdout
+        assert f"Warning: '{name}' matches no required approver" in result.stderr
+        assert "one of: 'group:order-desk' (or 'order-desk')" in result.stderr
+    shown = json.loads(run(repo, "show", "drop-total", "--json").stdout)
+    assert [a["name"] for a in shown["approvals"]] == ["sales-desk", "user:order-desk"]
+    status = json.loads(run(repo, "status", "--json").stdout)
+    assert status[0]["missing_approvers"] == ["group:order-desk"]
+    assert run(repo, "check", "--base", "main").exit_code == 1
+
+
+def test_ambiguous_bare_name_counts_for_neither(repo: Path) -> None:
+    catalog = repo / "catalog" / "touchpoints.yaml"
+    owners = TOUCHPOINTS.replace("owner: team-crm", "owner: group:crm")
+    catalog.write_text(owners.replace("owner: team-billing", "owner: user:crm"))
+    pact_body = pact("billing", {"id": "SO-4410", "total": 5.0})
+    write(repo / "contracts/pacts/billing-orders.json", pact_body)
+    opened = run(repo, "open", "--base", "main", "--title", "Drop total", "--id", "drop-total")
+    assert opened.exit_code == 0, opened.output
+    record = yaml.safe_load((repo / "contracts/reviews/drop-total.yaml").read_text())
+    assert sorted(record["required_approvers"]) == ["group:crm", "user:crm"]
+    result = run(repo, "approve", "drop-total", "--name", "crm")
+    assert "Warning: 'crm' matches no required approver" in result.stderr
+    run(repo, "approve", "drop-total", "--name", "group:crm")
+    status = json.loads(run(repo, "status", "--json").stdout)
+    assert status[0]["missing_approvers"] == ["user:crm"]
+
+
+def test_rejection_by_bare_name_keeps_gate_red(repo: Path) -> None:
+    open_for_group(repo)
+    rejected = run(repo, "reject", "drop-total", "--name", "order-desk", "--comment", "Not yet")
+    assert "status is now rejected" in rejected.stdout
+    approved = run(repo, "approve", "drop-total", "--name", "group:order-desk")
+    assert "status is now rejected" in approved.stdout
+    shown = json.loads(run(repo, "show", "drop-total", "--json").stdout)
+    assert [r["name"] for r in shown["rejections"]] == ["order-desk"]
+    assert run(repo, "check", "--base", "main").exit_code == 1

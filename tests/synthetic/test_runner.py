@@ -197,13 +197,48 @@ def test_missing_target_is_config_error() -> None:
         ScenarioRunner(parse_scenario(_scenario()), {})
 
 
-def test_undefined_variable_names_step(shop: tuple[RunningServer, Any]) -> None:
-    server, _ = shop
+def test_undefined_variable_rejected_before_requests(shop: tuple[RunningServer, Any]) -> None:
+    server, state = shop
     raw = _scenario()
-    raw["steps"][0]["request"]["path"] = "/orders/{{ nowhere }}"
+    raw["steps"][1]["request"]["path"] = "/orders/{{ order_idd }}"
+    with pytest.raises(ScenarioError, match=r"step 'order ready' uses \{\{ order_idd \}\}"):
+        ScenarioRunner(parse_scenario(raw), _targets(server))
+    assert state.orders == {}
+
+
+def test_invalid_jsonpath_rejected_before_requests(shop: tuple[RunningServer, Any]) -> None:
+    server, state = shop
+    raw = _scenario()
+    raw["steps"][0]["extract"] = {"order_id": "$.id[?("}
+    with pytest.raises(ScenarioError, match="invalid JSONPath"):
+        ScenarioRunner(parse_scenario(raw), _targets(server))
+    assert state.orders == {}
+
+
+def test_unreachable_target_fails_before_first_write(shop: tuple[RunningServer, Any]) -> None:
+    server, state = shop
+    raw = _scenario()
+    raw["targets"]["erp"] = {"auth": "oauth2-client-credentials", "token_path": "/token"}
+    targets = {
+        **_targets(server),
+        "erp": Target("http://127.0.0.1:9", client_id="runner", client_secret="s3cret"),
+    }
     with (
-        ScenarioRunner(parse_scenario(raw), _targets(server)) as runner,
-        pytest.raises(ScenarioError, match=r"step 'create order' uses \{\{ nowhere \}\}"),
+        ScenarioRunner(parse_scenario(raw), targets) as runner,
+        pytest.raises(ConfigError, match=r"Target 'erp' could not be reached for a token at"),
+    ):
+        runner.run_batch(2)
+    assert state.orders == {}
+
+
+def test_unreadable_ca_file_is_config_error(
+    shop: tuple[RunningServer, Any], tmp_path: Path
+) -> None:
+    server, _ = shop
+    targets = {"shop": Target(server.url, "runner", "s3cret", ca_file=str(tmp_path / "none.pem"))}
+    with (
+        ScenarioRunner(parse_scenario(_scenario()), targets) as runner,
+        pytest.raises(ConfigError, match="cannot be read as PEM certificates"),
     ):
         runner.run_transaction()
 

@@ -53,6 +53,7 @@ from opsconsole.sandboxes.crm.store import Change, CrmStore, resolve_sobject
 from opsconsole.sandboxes.delivery import EventDelivery, RetryPolicy
 from opsconsole.sandboxes.faults import SANDBOX_PATH_PREFIX, FaultInjector, FaultMiddleware
 from opsconsole.sandboxes.http import StripTrailingSlash, TraceContext, trace_context
+from opsconsole.sandboxes.request_log import RequestLog, RequestLogMiddleware
 
 TOKEN_PATH = "/services/oauth2/token"
 # API versions served under /services/data/vNN.0. They all behave the same.
@@ -93,6 +94,7 @@ class _Sandbox:
             for client_id in settings.clients
         }
         self.faults = FaultInjector()
+        self.requests = RequestLog()
         self.delivery = EventDelivery(
             settings.engine_webhook_url, settings.webhook_secret, settings.delivery
         )
@@ -123,13 +125,17 @@ def create_app(settings: CrmSettings) -> FastAPI:
     )
     app.state.sandbox = sandbox
     _add_error_handlers(app)
-    app.include_router(sandbox_router(sandbox.faults, sandbox.delivery, ERROR_RESPONSES[400]))
+    app.include_router(
+        sandbox_router(sandbox.faults, sandbox.delivery, sandbox.requests, ERROR_RESPONSES[400])
+    )
     _add_auth_routes(app, sandbox)
     _add_index_routes(app, sandbox)
     _add_sobject_routes(app, sandbox)
     _add_query_routes(app, sandbox)
     app.add_middleware(FaultMiddleware, injector=sandbox.faults)
     app.add_middleware(StripTrailingSlash, prefix="/services/")
+    # Outermost, so the log shows paths as sent and the responses of injected faults.
+    app.add_middleware(RequestLogMiddleware, log=sandbox.requests)
     openapi.install(app)
     return app
 

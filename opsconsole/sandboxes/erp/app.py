@@ -35,6 +35,7 @@ from opsconsole.sandboxes.erp.query import parse_filter
 from opsconsole.sandboxes.erp.store import ErpStore, WriteResult
 from opsconsole.sandboxes.faults import SANDBOX_PATH_PREFIX, FaultInjector, FaultMiddleware
 from opsconsole.sandboxes.http import trace_context
+from opsconsole.sandboxes.request_log import RequestLog, RequestLogMiddleware
 
 RECORD_PATH = "/services/rest/record/v1"
 TOKEN_SECONDS = 3600
@@ -117,6 +118,7 @@ class _Sandbox:
         self.store = ErpStore()
         self.tokens = TokenIssuer(settings.clients)
         self.faults = FaultInjector()
+        self.requests = RequestLog()
         self.delivery = EventDelivery(
             settings.engine_event_url, settings.event_secret, settings.delivery
         )
@@ -153,11 +155,15 @@ def create_app(settings: ErpSettings) -> FastAPI:
     app.add_exception_handler(NetSuiteApiError, _netsuite_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.include_router(sandbox_router(sandbox.faults, sandbox.delivery, _ERRORS[400]))
+    app.include_router(
+        sandbox_router(sandbox.faults, sandbox.delivery, sandbox.requests, _ERRORS[400])
+    )
     _add_token_route(app)
     _add_record_routes(app)
     _add_control_routes(app)
     app.add_middleware(FaultMiddleware, injector=sandbox.faults)
+    # Outermost, so the log shows the responses of injected faults too.
+    app.add_middleware(RequestLogMiddleware, log=sandbox.requests)
     openapi.install(app)
     return app
 
