@@ -19,6 +19,7 @@ class Receipt:
 
     inbox_id: int
     duplicate: bool
+    payload_differs: bool = False
 
 
 def store_event(
@@ -49,11 +50,14 @@ def store_event(
                 .where(col(InboxMessage.event_id) == envelope["id"])
                 .values(duplicates=InboxMessage.duplicates + 1)
             )
-        stored_id = session.exec(
-            select(InboxMessage.id).where(InboxMessage.event_id == envelope["id"])
+        stored_id, stored_payload = session.exec(
+            select(InboxMessage.id, InboxMessage.payload).where(
+                InboxMessage.event_id == envelope["id"]
+            )
         ).one()
     assert stored_id is not None
-    return Receipt(inbox_id=stored_id, duplicate=not inserted)
+    differs = not inserted and stored_payload != envelope
+    return Receipt(inbox_id=stored_id, duplicate=not inserted, payload_differs=differs)
 
 
 def next_pending(session: Session) -> InboxMessage | None:

@@ -30,6 +30,7 @@ _PROBLEM_DESCRIPTIONS = {
     401: "The signature header is missing or does not match any configured secret.",
     404: "The resource the request names does not exist.",
     409: "The request conflicts with the current state of the resource.",
+    413: "The body is larger than the endpoint accepts.",
     422: "The request or one of its fields is invalid, or an Idempotency-Key was reused.",
 }
 
@@ -131,7 +132,9 @@ async def _request_invalid(request: Request, exc: RequestValidationError) -> JSO
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-    title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
+    title = {404: "Not found", 405: "Method not allowed", 413: "Content too large"}.get(
+        exc.status_code, "HTTP error"
+    )
     return problem(exc.status_code, f"http-{exc.status_code}", title, str(exc.detail))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -166,3 +167,48 @@ def test_unknown_path_gets_problem(harness: Harness) -> None:
     assert response.status_code == 404
     assert response.headers["content-type"] == PROBLEM
     assert response.json()["status"] == 404
+
+
+def test_deeply_nested_body_gets_422(harness: Harness) -> None:
+    body = b'{"a":' * 100_000 + b"1" + b"}" * 100_000
+    headers = {wire.SIGNATURE_HEADER: wire.sign(body, CRM_SECRET)}
+
+    response = httpx.post(f"{harness.url}/webhooks/crm", content=body, headers=headers)
+
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM
+
+
+def test_oversized_event_gets_413(harness: Harness) -> None:
+    body = b'{"padding": "' + b"x" * (2 * 1024 * 1024) + b'"}'
+    headers = {wire.SIGNATURE_HEADER: wire.sign(body, CRM_SECRET)}
+
+    response = httpx.post(f"{harness.url}/webhooks/crm", content=body, headers=headers)
+
+    assert response.status_code == 413
+    assert response.headers["content-type"] == PROBLEM
+    assert "accepts at most 1048576 bytes" in response.json()["detail"]
+
+
+def test_reused_event_id_with_other_payload_is_flagged(harness: Harness) -> None:
+    first = account_event()
+    second = first.model_copy(
+        update={"data": {**first.data, "fields": {**first.data["fields"], "Name": "Other AG"}}}
+    )
+    lines: list[str] = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = lambda record: lines.append(record.getMessage())  # type: ignore[method-assign]
+    logger = logging.getLogger("opsconsole.engine")
+    logger.addHandler(handler)
+    sent = []
+    try:
+        for event in (first, second):
+            body, headers = wire.signed_headers(event, CRM_SECRET)
+            sent.append(httpx.post(f"{harness.url}/webhooks/crm", content=body, headers=headers))
+    finally:
+        logger.removeHandler(handler)
+
+    assert sent[0].status_code == 202
+    assert sent[1].status_code == 200
+    assert sent[1].json()["duplicate"] is True
+    assert any("different payload" in line for line in lines)

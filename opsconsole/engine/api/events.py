@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
@@ -70,8 +70,11 @@ def _intake_openapi(system: str) -> dict[str, Any]:
 
 _INTAKE_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"model": EventDuplicate, "description": "A repeated event id, ignored."},
-    **problem_responses(401, 422),
+    **problem_responses(401, 413, 422),
 }
+
+# An event is one record change; a body this large is a fault upstream, not a bigger record.
+MAX_EVENT_BYTES = 1024 * 1024
 
 
 @router.post(
@@ -106,6 +109,13 @@ async def _receive(
     request: Request, state: EngineState, system: str, secrets: list[str]
 ) -> JSONResponse:
     body = await request.body()
+    if len(body) > MAX_EVENT_BYTES:
+        state.metrics.events_received.labels(system, "too_large").inc()
+        raise HTTPException(
+            413,
+            f"The event is {len(body)} bytes; this endpoint accepts at most {MAX_EVENT_BYTES} "
+            "bytes. Send one record change per event.",
+        )
     try:
         wire.verify_signature(body, request.headers.get(wire.SIGNATURE_HEADER), secrets)
     except SignatureError:
@@ -139,7 +149,15 @@ def _answer(
     headers = {wire.CORRELATION_HEADER: correlation_id}
     if receipt.duplicate:
         state.metrics.events_received.labels(system, "duplicate").inc()
-        bound.info("duplicate event ignored", event_type=envelope["type"])
+        if receipt.payload_differs:
+            # Same id, other content: the sender reused an id. The first version stays applied.
+            bound.warning(
+                "duplicate event id with a different payload ignored; the first one is kept",
+                event_type=envelope["type"],
+                inbox_id=receipt.inbox_id,
+            )
+        else:
+            bound.info("duplicate event ignored", event_type=envelope["type"])
         body = {"duplicate": True, "event_id": envelope["id"], "inbox_id": receipt.inbox_id}
         return JSONResponse(body, status_code=200, headers=headers)
     state.metrics.events_received.labels(system, "accepted").inc()
@@ -151,7 +169,7 @@ def _answer(
 def _parse_envelope(body: bytes, state: EngineState, system: str) -> dict[str, Any]:
     try:
         envelope = json.loads(body)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         state.metrics.events_received.labels(system, "invalid").inc()
         raise ValidationError(
             "The body is not valid JSON. Send a CloudEvent in structured JSON mode.",
