@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -41,8 +42,13 @@ def to_yaml(entities: Iterable[dict[str, Any]]) -> str:
 
 
 def slug(text: str) -> str:
-    """Make an entity name: lower case, words joined by single hyphens, at most 63 characters."""
-    words = re.findall(r"[a-z0-9]+", text.lower())
+    """Make an entity name: lower case, words joined by single hyphens, at most 63 characters.
+
+    Accented letters keep their base letter ("Über Größe" becomes "uber-groe"), because entity
+    names allow only ASCII and dropping the whole letter would change the word.
+    """
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
     return "-".join(words)[:63].strip("-") or "unnamed"
 
 

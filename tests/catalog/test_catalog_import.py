@@ -202,3 +202,10 @@ def test_imported_yaml_loads_back(tmp_path: Path) -> None:
     text = to_yaml(import_backstage([source]).entities)
 
     assert [doc["kind"] for doc in yaml.safe_load_all(text)] == ["System", "Group", "API"]
+
+
+def test_slug_keeps_base_letters_of_accented_names() -> None:
+    from opsconsole.catalog.importers import slug
+
+    assert slug("ünï code") == "uni-code"
+    assert slug("Nordwerk AG / Lager") == "nordwerk-ag-lager"
