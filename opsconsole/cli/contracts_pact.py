@@ -212,6 +212,10 @@ def publish(
     workspace: Path | None = _WORKSPACE,
 ) -> None:
     """Publish pacts to the broker as one consumer version, with its branch and tags."""
+    if not consumer_version.strip():
+        raise ConfigError(
+            "--consumer-version is empty. Pass the consumer's version, e.g. a git SHA."
+        )
     found = find_pacts(_pact_sources(pacts, workspace))
     if consumer is not None:
         found = [p for p in found if p.consumer == consumer]

@@ -238,3 +238,13 @@ def test_ci_flow_through_broker(
 
     for step, result in zip(steps, results, strict=True):
         assert result.exit_code == 0, (step[:2], result.output)
+
+
+def test_publish_rejects_empty_consumer_version() -> None:
+    from typer.testing import CliRunner
+
+    from opsconsole.cli.main import app
+
+    result = CliRunner().invoke(app, ["contracts", "publish", "--consumer-version", " "])
+    assert result.exit_code == 2
+    assert "--consumer-version is empty" in result.output
