@@ -16,7 +16,7 @@ from opsconsole.stack import EmbeddedStack, StackOptions
 from opsconsole.synthetic.batch import BatchRun, run_scenario
 from opsconsole.synthetic.model import Scenario, load_scenario
 from opsconsole.synthetic.report import BatchSummary
-from opsconsole.synthetic.runner import EventSink, Target
+from opsconsole.synthetic.runner import EventSink, ScenarioRunner, Target
 
 app = typer.Typer(help="Run synthetic transactions such as lead-to-cash.", no_args_is_help=True)
 
@@ -68,6 +68,9 @@ def run(
                 stats = stack.engine_stats()
     else:
         assert targets is not None
+        # Reach every target before the progress bar starts, so a connection error reads plainly.
+        with ScenarioRunner(loaded, targets) as probe:
+            probe.preflight()
         with progress_bar(console, count, scenario.stem) as on_event:
             batch = run_scenario(
                 loaded,

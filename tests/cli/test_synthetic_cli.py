@@ -72,3 +72,17 @@ def test_demo_checks_scenario_before_starting(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "does not exist" in result.output
     assert "Starting the engine" not in result.output
+
+
+def test_unreachable_target_is_reported_before_running(tmp_path: Path) -> None:
+    targets = tmp_path / "targets.yaml"
+    targets.write_text(
+        "crm: {base_url: 'http://127.0.0.1:9', client_id: a, client_secret: b}\n"
+        "erp: {base_url: 'http://127.0.0.1:9', client_id: a, client_secret: b}\n",
+        encoding="utf-8",
+    )
+    scenario = Path(__file__).resolve().parents[2] / "synthetic" / "lead-to-cash.yaml"
+    result = runner.invoke(app, ["synthetic", "run", str(scenario), "--targets", str(targets)])
+    assert result.exit_code == 2
+    assert "Target 'crm' could not be reached for a token" in result.output
+    assert "lead-to-cash" not in result.output
