@@ -40,7 +40,7 @@ SYNTHETIC_CLIENT_ID = "opsconsole-synthetic"
 
 @dataclass(frozen=True)
 class StackOptions:
-    """Where the embedded stack listens and keeps its state."""
+    """Listening address, ports and state folder of the embedded stack."""
 
     state_dir: Path
     host: str = DEFAULT_HOST

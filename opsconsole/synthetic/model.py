@@ -27,7 +27,7 @@ class _Strict(BaseModel):
 
 
 class TargetDefaults(_Strict):
-    """How a scenario expects to authenticate against one target system."""
+    """Authentication settings a scenario expects for one target system."""
 
     auth: Literal["none", "bearer", "oauth2-client-credentials"] = "none"
     token_path: str | None = None
@@ -46,7 +46,7 @@ class RequestSpec(_Strict):
 
 
 class Expectation(_Strict):
-    """What the response must show for the step to pass."""
+    """Conditions the response must meet for the step to pass."""
 
     status: int | list[int] | None = None
     body: dict[str, Any] = Field(default_factory=dict)

@@ -1,6 +1,6 @@
 """Run synthetic transactions against real endpoints and record what happened.
 
-The runner knows nothing about terminals: it reports progress through the typed events in
+The runner does not write to a terminal. It reports progress through the typed events in
 `opsconsole.synthetic.events`, which the CLI turns into a progress bar.
 """
 
@@ -35,7 +35,7 @@ EventSink = Callable[[RunEvent], None]
 
 @dataclass(frozen=True)
 class Target:
-    """Where one of the scenario's target systems lives and how to authenticate."""
+    """Base URL and credentials of one of the scenario's target systems."""
 
     base_url: str
     client_id: str | None = None
@@ -56,7 +56,7 @@ class CallRecord:
 
     @property
     def succeeded(self) -> bool:
-        """True when the API answered without a transport error, a 5xx or a rate limit."""
+        """True when the API returned a response that is not a 5xx or a rate limit."""
         return (
             self.error is None
             and self.status is not None
