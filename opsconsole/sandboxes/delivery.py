@@ -11,8 +11,10 @@ import logging
 import queue
 import threading
 from collections import deque
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import httpx
 from pydantic import BaseModel
@@ -198,3 +200,19 @@ def _record(
         status_code=status,
         error=error,
     )
+
+
+def delivery_lifespan(
+    delivery: EventDelivery,
+) -> Callable[[Any], AbstractAsyncContextManager[None]]:
+    """Return an ASGI lifespan that runs `delivery` for as long as the app is served."""
+
+    @asynccontextmanager
+    async def lifespan(_: Any) -> AsyncIterator[None]:
+        delivery.start()
+        try:
+            yield
+        finally:
+            delivery.stop()
+
+    return lifespan

@@ -12,8 +12,6 @@ import base64
 import hashlib
 import hmac
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from enum import Enum
 from typing import Annotated, Any
 
@@ -50,7 +48,7 @@ from opsconsole.sandboxes.crm.models import (
 )
 from opsconsole.sandboxes.crm.query import QueryEngine, QueryPage
 from opsconsole.sandboxes.crm.store import Change, CrmStore, resolve_sobject
-from opsconsole.sandboxes.delivery import EventDelivery, RetryPolicy
+from opsconsole.sandboxes.delivery import EventDelivery, RetryPolicy, delivery_lifespan
 from opsconsole.sandboxes.faults import SANDBOX_PATH_PREFIX, FaultInjector, FaultMiddleware
 from opsconsole.sandboxes.http import StripTrailingSlash, TraceContext, trace_context
 from opsconsole.sandboxes.request_log import RequestLog, RequestLogMiddleware
@@ -109,19 +107,11 @@ def create_app(settings: CrmSettings) -> FastAPI:
     """Build the CRM sandbox app; its event delivery runs during the app's lifespan."""
     sandbox = _Sandbox(settings)
 
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        sandbox.delivery.start()
-        try:
-            yield
-        finally:
-            sandbox.delivery.stop()
-
     app = FastAPI(
         title="opsconsole CRM sandbox",
         version=settings.api_version,
         description="A subset of the Salesforce REST API for local integration testing.",
-        lifespan=lifespan,
+        lifespan=delivery_lifespan(sandbox.delivery),
     )
     app.state.sandbox = sandbox
     _add_error_handlers(app)

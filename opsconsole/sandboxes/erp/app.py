@@ -8,8 +8,6 @@ Fulfilment and invoicing, which happen inside a real ERP, are sandbox control ca
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from enum import Enum
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -23,7 +21,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from opsconsole.sandboxes.control import SANDBOX_TAG, TokenForm, TokenIssuer, sandbox_router
-from opsconsole.sandboxes.delivery import EventDelivery, RetryPolicy
+from opsconsole.sandboxes.delivery import EventDelivery, RetryPolicy, delivery_lifespan
 from opsconsole.sandboxes.erp import events, openapi, records
 from opsconsole.sandboxes.erp.errors import (
     NetSuiteApiError,
@@ -137,19 +135,11 @@ def create_app(settings: ErpSettings) -> FastAPI:
     """Build the ERP sandbox app; its event delivery runs during the app's lifespan."""
     sandbox = _Sandbox(settings)
 
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        sandbox.delivery.start()
-        try:
-            yield
-        finally:
-            sandbox.delivery.stop()
-
     app = FastAPI(
         title="opsconsole ERP sandbox",
         version="v1",
         description="A subset of the NetSuite REST record API for local integration testing.",
-        lifespan=lifespan,
+        lifespan=delivery_lifespan(sandbox.delivery),
     )
     app.state.sandbox = sandbox
     app.add_exception_handler(NetSuiteApiError, _netsuite_error)
